@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/d2i/d2i/replay"
+	"github.com/d2i/d2i/replay/intercomtest"
+	"github.com/d2i/d2i/report"
+	"github.com/d2i/d2i/snapshot"
+	"github.com/d2i/d2i/snapshot/dataversetest"
+	"github.com/d2i/d2i/snapshot/dataversetest/sampleorg"
+	"github.com/d2i/d2i/transform"
+)
+
+type demoOptions struct {
+	out            string
+	seed           int64
+	cases          int
+	workers        int
+	intercomPer10s int
+	rollback       bool
+	log            logOptions
+}
+
+// demoMarker marks a directory as the demo's own, so that a rerun may clear it.
+const demoMarker = ".d2i-demo"
+
+func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
+	var o demoOptions
+	fs := newFlagSet("demo", "demo [--out DIR] [flags]",
+		`  d2i demo --out demo-out
+  d2i demo --out demo-out --cases 20000 --rollback
+
+Generates a messy Dynamics org, starts the Dataverse and Intercom emulators on
+loopback, runs snapshot, transform, replay and report, and prints where each
+artifact is. It fails when a source row is unaccounted for or when Intercom
+would have notified a customer.`, stdout)
+	fs.StringVar(&o.out, "out", "demo-out", "directory for the demo's artifacts (cleared if it is an earlier demo's)")
+	fs.Int64Var(&o.seed, "seed", 1, "seed of the generated org")
+	fs.IntVar(&o.cases, "cases", 2000, "cases in the generated org")
+	fs.IntVar(&o.workers, "workers", 4, "conversations replayed in parallel")
+	fs.IntVar(&o.intercomPer10s, "intercom-budget", 1666, "Intercom emulator's requests per 10-second window (10,000/min)")
+	fs.BoolVar(&o.rollback, "rollback", false, "roll the replay back at the end and show what Intercom still holds")
+	o.log.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logger, err := o.log.logger()
+	if err != nil {
+		return err
+	}
+
+	res, err := demo(ctx, o, logger, os.Stderr)
+	if res != nil {
+		res.print(stdout)
+	}
+	return err
+}
+
+// demoResult is what a demo run produced, for the summary and for tests.
+type demoResult struct {
+	dir, snapshot, staging, logDir, reports string
+	elapsed                                 time.Duration
+	reconciliation                          []report.Row
+	replay                                  *replay.Summary
+	notifications                           int
+	intercomAfterReplay                     map[string]int
+	rollback                                *replay.RollbackSummary
+	intercomAfterRollback                   map[string]int
+}
+
+func demo(ctx context.Context, o demoOptions, logger *slog.Logger, progressOut io.Writer) (*demoResult, error) {
+	start := time.Now()
+	res := &demoResult{
+		dir:      o.out,
+		snapshot: filepath.Join(o.out, "snapshot"),
+		staging:  filepath.Join(o.out, "staging.duckdb"),
+		logDir:   filepath.Join(o.out, "writelog"),
+		reports:  filepath.Join(o.out, "reports"),
+	}
+	if err := prepareDemoDir(o.out); err != nil {
+		return nil, err
+	}
+
+	org, err := sampleorg.New(sampleorg.Options{Seed: o.seed, Cases: o.cases})
+	if err != nil {
+		return nil, fmt.Errorf("generate org: %w", err)
+	}
+	creds := snapshot.Credentials{TenantID: "demo-tenant", ClientID: "d2i-demo", ClientSecret: randomSecret()}
+	dv := dataversetest.NewServer(org, dataversetest.Options{
+		TenantID: creds.TenantID, ClientID: creds.ClientID, ClientSecret: creds.ClientSecret,
+		RequestsPerWindow: 6000, Window: 300 * time.Second,
+	})
+	defer dv.Close()
+	token := randomSecret()
+	icOpts := intercomOptions(org, o.intercomPer10s)
+	icOpts.Token = token
+	ic := intercomtest.NewServer(icOpts)
+	defer ic.Close()
+
+	logger.Info("demo: org generated", "cases", o.cases, "seed", o.seed, "dataverse", dv.URL, "intercom", ic.URL)
+
+	snapProgress := newStepProgress(progressOut, "snapshot")
+	_, err = snapshot.Run(ctx, snapshot.Config{
+		OrgURL: dv.URL, AuthorityURL: dv.URL, Credentials: creds, Tables: coreTables,
+		OutDir: res.snapshot, Logger: logger,
+		Progress: func(table string, rows, _ int) { snapProgress.update(table, rows, -1) },
+	})
+	snapProgress.finish()
+	if err != nil {
+		return res, fmt.Errorf("snapshot: %w", err)
+	}
+
+	if _, err := transform.Run(ctx, transform.Config{SnapshotDir: res.snapshot, DBPath: res.staging, Logger: logger}); err != nil {
+		return res, fmt.Errorf("transform: %w", err)
+	}
+
+	replayProgress := newStepProgress(progressOut, "replay")
+	res.replay, err = replay.Run(ctx, replay.Config{
+		DBPath: res.staging, BaseURL: ic.URL, Token: token, LogDir: res.logDir,
+		Workers: o.workers, Logger: logger, Progress: replayProgress.update,
+	})
+	replayProgress.finish()
+	if err != nil {
+		return res, fmt.Errorf("replay: %w", err)
+	}
+	res.notifications = ic.Notifications()
+	res.intercomAfterReplay = ic.Counts()
+
+	rep, err := buildReport(ctx, res.staging, res.logDir, res.reports, logger)
+	if err != nil {
+		return res, fmt.Errorf("report: %w", err)
+	}
+	res.reconciliation = rep.Rows
+
+	if o.rollback {
+		res.rollback, err = replay.Rollback(ctx, replay.RollbackConfig{
+			BaseURL: ic.URL, Token: token, LogDir: res.logDir, Logger: logger})
+		if err != nil {
+			return res, fmt.Errorf("rollback: %w", err)
+		}
+		res.intercomAfterRollback = ic.Counts()
+	}
+	res.elapsed = time.Since(start)
+
+	return res, res.check(rep)
+}
+
+// check turns the demo's promises into an error: every row accounted for,
+// nothing failed, no customer notified.
+func (r *demoResult) check(rep *report.Result) error {
+	var errs []error
+	if !rep.AllOK {
+		errs = append(errs, fmt.Errorf("reconciliation does not balance: see %s", filepath.Join(r.reports, "reconciliation.md")))
+	}
+	if n := len(r.replay.Failures); n > 0 {
+		errs = append(errs, fmt.Errorf("%d replay operations failed: see the write log in %s", n, r.logDir))
+	}
+	if r.notifications > 0 {
+		errs = append(errs, fmt.Errorf("intercom would have notified customers %d times", r.notifications))
+	}
+	return errors.Join(errs...)
+}
+
+func (r *demoResult) print(w io.Writer) {
+	fmt.Fprintf(w, "\nd2i demo finished in %s\n\n", r.elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "  snapshot        %s\n  staging         %s\n  write log       %s\n  reports         %s\n\n",
+		r.snapshot, r.staging, r.logDir, filepath.Join(r.reports, "reconciliation.md"))
+
+	if len(r.reconciliation) > 0 {
+		fmt.Fprintf(w, "  %-20s %9s %8s %7s %8s %7s %8s  %s\n",
+			"object", "snapshot", "staged", "merged", "rejected", "out", "written", "balanced")
+		for _, row := range r.reconciliation {
+			written := "-"
+			if row.Written != nil {
+				written = fmt.Sprint(*row.Written)
+			}
+			mark := "✓"
+			if !row.OK() {
+				mark = "✗"
+			}
+			fmt.Fprintf(w, "  %-20s %9d %8d %7d %8d %7d %8s  %s\n", row.Object, row.SnapshotRows,
+				row.Staged, row.Merged, row.Rejected, row.OutOfScope, written, mark)
+		}
+		fmt.Fprintln(w)
+	}
+	if r.replay != nil {
+		fmt.Fprintf(w, "  replay run %s: %d failed operations\n", r.replay.RunID, len(r.replay.Failures))
+	}
+	fmt.Fprintf(w, "  customer notifications Intercom would have sent: %d\n", r.notifications)
+	fmt.Fprintf(w, "  Intercom holds: %s\n", formatCounts(r.intercomAfterReplay))
+	if r.rollback != nil {
+		fmt.Fprintf(w, "  after rollback: %s\n", formatCounts(r.intercomAfterRollback))
+	}
+}
+
+func formatCounts(counts map[string]int) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	s := ""
+	for i, k := range keys {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%d %s", counts[k], k)
+	}
+	return s
+}
+
+// prepareDemoDir creates dir, or clears it when an earlier demo made it; any
+// other non-empty directory is left alone so that a typo cannot delete work.
+func prepareDemoDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return fmt.Errorf("demo dir %s: %w", dir, err)
+	case len(entries) == 0:
+	default:
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return usagef("%s is not empty and was not made by d2i demo; choose another --out", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("clear demo dir %s: %w", dir, err)
+		}
+	}
+
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("demo dir %s: %w", dir, err)
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), nil, 0o600)
+}
+
+func randomSecret() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	return hex.EncodeToString(b)
+}

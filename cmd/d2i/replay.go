@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/d2i/d2i/replay"
+)
+
+type replayOptions struct {
+	db          string
+	intercomURL string
+	logDir      string
+	workers     int
+	rate        int
+	dryRun      bool
+	asNotes     bool
+	log         logOptions
+}
+
+func runReplay(ctx context.Context, args []string, stdout io.Writer) error {
+	var o replayOptions
+	fs := newFlagSet("replay", "replay --db FILE --log-dir DIR [flags]",
+		`  export D2I_INTERCOM_TOKEN_FILE=~/.config/d2i/intercom-token
+  d2i replay --db staging.duckdb --log-dir writelog --dry-run
+  d2i replay --db staging.duckdb --log-dir writelog --intercom-url https://api.eu.intercom.io
+
+The token comes from D2I_INTERCOM_TOKEN or D2I_INTERCOM_TOKEN_FILE, never a flag.
+Rerunning with the same --log-dir resumes: what earlier runs wrote is not written
+again, and a write whose answer was lost is looked up before anything is resent.`, stdout)
+	fs.StringVar(&o.db, "db", "", "staging DuckDB file written by 'd2i transform'")
+	fs.StringVar(&o.intercomURL, "intercom-url", replay.BaseURLUS, "Intercom API base URL (US, EU, AU region or any URL)")
+	fs.StringVar(&o.logDir, "log-dir", "", "write-log directory: earlier runs are read, a new log is appended")
+	fs.IntVar(&o.workers, "workers", 4, "conversations written in parallel")
+	fs.IntVar(&o.rate, "rate", replay.DefaultRatePerMinute, "starting pace in calls per minute; corrected from Intercom's headers")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "log what would be written, send no mutating request")
+	fs.BoolVar(&o.asNotes, "replies-as-notes", false, "send historical agent emails as internal notes")
+	o.log.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if o.db == "" || o.logDir == "" {
+		return usagef("--db and --log-dir are required")
+	}
+	logger, err := o.log.logger()
+	if err != nil {
+		return err
+	}
+	token, err := replay.TokenFromEnv()
+	if err != nil {
+		return usagef("%v", err)
+	}
+
+	sum, err := replay.Run(ctx, replay.Config{
+		DBPath: o.db, BaseURL: o.intercomURL, Token: token, LogDir: o.logDir,
+		Workers: o.workers, RatePerMinute: o.rate, DryRun: o.dryRun,
+		RepliesAsNotes: o.asNotes, Logger: logger,
+	})
+	if sum != nil {
+		printReplaySummary(stdout, sum)
+	}
+	return err
+}
+
+func printReplaySummary(w io.Writer, sum *replay.Summary) {
+	mode := ""
+	if sum.DryRun {
+		mode = " (dry run)"
+	}
+	fmt.Fprintf(w, "replay run %s%s, write log %s\n", sum.RunID, mode, sum.LogPath)
+	kinds := make([]string, 0, len(sum.Kinds))
+	for k := range sum.Kinds {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	fmt.Fprintf(w, "%-24s %8s %8s %8s %8s\n", "kind", "created", "existing", "skipped", "failed")
+	for _, k := range kinds {
+		c := sum.Kinds[k]
+		fmt.Fprintf(w, "%-24s %8d %8d %8d %8d\n", k, c.Created, c.Existing, c.Skipped, c.Failed)
+	}
+	for _, f := range sum.Failures {
+		fmt.Fprintf(w, "failed: %s: %s\n", f.Op, f.Reason)
+	}
+}

@@ -1,0 +1,250 @@
+package replay
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// dataAttributes creates the staged custom attributes that do not exist yet:
+// contact and company ones with 2.14, conversation ones with 2.16.
+func (r *runner) dataAttributes(ctx context.Context) error {
+	attrs, err := readAttrs(ctx, r.db)
+	if err != nil {
+		return err
+	}
+	existing := map[string]map[string]string{} // model -> lower(name) -> id
+	for _, a := range attrs {
+		if existing[a.Model] != nil {
+			continue
+		}
+		names, err := r.listAttrNames(ctx, a.Model)
+		if err != nil {
+			return err
+		}
+		existing[a.Model] = names
+	}
+	for i, a := range attrs {
+		if _, ok := existing[a.Model][strings.ToLower(a.Name)]; ok {
+			r.e.count(KindDataAttribute, resultExisting)
+		} else if _, err := r.e.write(ctx, r.attrOp(a)); err != nil && !isOpFailure(err) {
+			return err
+		}
+		r.progress(KindDataAttribute, i+1, len(attrs))
+	}
+	return nil
+}
+
+func (r *runner) listAttrNames(ctx context.Context, model string) (map[string]string, error) {
+	var list []DataAttribute
+	var err error
+	switch model {
+	case "contact", "company":
+		list, err = r.e.c.ListDataAttributes(ctx, model)
+	case "conversation":
+		list, err = r.e.c.ListConversationAttributes(ctx)
+	default:
+		return nil, fmt.Errorf("stage.data_attributes: unknown model %q", model)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s attributes: %w", model, err)
+	}
+	names := map[string]string{}
+	for _, d := range list {
+		names[strings.ToLower(d.Name)] = string(d.ID)
+	}
+	return names, nil
+}
+
+// conversationTypes maps staged types onto the 2.16 conversation attribute types.
+var conversationTypes = map[string]string{"float": "decimal", "date": "datetime"}
+
+func (r *runner) attrOp(a stageAttr) op {
+	o := op{kind: KindDataAttribute, sourceTable: a.SourceTable, sourceID: a.Model + "." + a.Name,
+		step: "create", method: "POST"}
+	var create func(ctx context.Context) (*DataAttribute, error)
+	if a.Model == "conversation" {
+		dt := a.DataType
+		if m, ok := conversationTypes[dt]; ok {
+			dt = m
+		}
+		req := ConversationAttributeRequest{Name: a.Name, DataType: dt, Description: a.Description}
+		o.path, o.body = "/conversations/attributes", req
+		create = func(ctx context.Context) (*DataAttribute, error) { return r.e.c.CreateConversationAttribute(ctx, req) }
+	} else {
+		req := DataAttributeRequest{Name: a.Name, Model: a.Model, DataType: a.DataType, Description: a.Description}
+		o.path, o.body = "/data_attributes", req
+		create = func(ctx context.Context) (*DataAttribute, error) { return r.e.c.CreateDataAttribute(ctx, req) }
+	}
+	lookup := func(ctx context.Context) (outcome, bool, error) {
+		names, err := r.listAttrNames(ctx, a.Model)
+		if id, ok := names[strings.ToLower(a.Name)]; ok {
+			return outcome{id: id}, true, nil
+		}
+		return outcome{}, false, err
+	}
+	o.resolve = func(ctx context.Context, _ time.Time, _ *Record) (outcome, bool, error) { return lookup(ctx) }
+	o.send = func(ctx context.Context, uncertain bool) (outcome, error) {
+		d, err := create(ctx)
+		var ae *APIError
+		if err != nil && errors.As(err, &ae) && ae.Status == 400 {
+			// A name clash is a 400; after a lost answer the clash is our own.
+			if out, found, lerr := lookup(ctx); lerr == nil && found {
+				out.existing = !uncertain
+				return out, nil
+			}
+		}
+		if err != nil {
+			return outcome{}, err
+		}
+		return outcome{id: string(d.ID)}, nil
+	}
+	return o
+}
+
+// matchPeople matches staged admins by lower(email) and teams by name to the
+// workspace's; what conversations reference but cannot be matched is kept
+// to stop the run before conversations.
+func (r *runner) matchPeople(ctx context.Context) error {
+	sAdmins, err := readAdmins(ctx, r.db)
+	if err != nil {
+		return err
+	}
+	sTeams, err := readTeams(ctx, r.db)
+	if err != nil {
+		return err
+	}
+	admins, err := r.e.c.ListAdmins(ctx)
+	if err != nil {
+		return fmt.Errorf("list admins: %w", err)
+	}
+	teams, err := r.e.c.ListTeams(ctx)
+	if err != nil {
+		return fmt.Errorf("list teams: %w", err)
+	}
+	byEmail := map[string]string{}
+	for _, a := range admins {
+		byEmail[strings.ToLower(strings.TrimSpace(a.Email))] = string(a.ID)
+	}
+	byName := map[string]string{}
+	for _, t := range teams {
+		byName[strings.TrimSpace(t.Name)] = string(t.ID)
+	}
+	labels := map[string]string{}
+	for _, a := range sAdmins {
+		labels["a"+a.SourceID] = a.SourceID + " <" + a.Email + ">"
+		if id, ok := byEmail[strings.ToLower(strings.TrimSpace(a.Email))]; ok && a.Email != "" {
+			r.admins[a.SourceID] = id
+		}
+	}
+	for _, t := range sTeams {
+		labels["t"+t.SourceID] = t.SourceID + " <" + t.Name + ">"
+		if id, ok := byName[strings.TrimSpace(t.Name)]; ok {
+			r.teams[t.SourceID] = id
+		}
+	}
+	r.actor = r.cfg.ActorAdminID
+	if r.actor == "" && len(admins) > 0 {
+		ids := make([]string, 0, len(admins))
+		for _, a := range admins {
+			ids = append(ids, string(a.ID))
+		}
+		r.actor = slices.Min(ids)
+	}
+	return r.findUnmatched(ctx, labels)
+}
+
+func (r *runner) findUnmatched(ctx context.Context, labels map[string]string) error {
+	refAdmins, refTeams, err := referencedPeople(ctx, r.db)
+	if err != nil {
+		return err
+	}
+	u := &UnmatchedError{}
+	for _, id := range refAdmins {
+		if _, ok := r.admins[id]; !ok {
+			u.Admins = append(u.Admins, labelOr(labels, "a"+id, id))
+		}
+	}
+	for _, id := range refTeams {
+		if _, ok := r.teams[id]; !ok {
+			u.Teams = append(u.Teams, labelOr(labels, "t"+id, id))
+		}
+	}
+	if len(u.Admins)+len(u.Teams) > 0 {
+		r.unmatched = u
+		r.logger.Warn("replay: unmatched admins or teams; conversations will not be replayed",
+			"admins", len(u.Admins), "teams", len(u.Teams))
+	}
+	r.logger.Info("replay: matched", "admins", len(r.admins), "teams", len(r.teams))
+	return nil
+}
+
+func labelOr(m map[string]string, k, def string) string {
+	if v, ok := m[k]; ok {
+		return v
+	}
+	return def + " <not in stage>"
+}
+
+// replayCompanies upserts companies on company_id, keeping a before-image of
+// companies that already existed.
+func (r *runner) replayCompanies(ctx context.Context) error {
+	total, done := countRows(ctx, r.db, "stage.companies"), 0
+	return pool(ctx, r.cfg.Workers, func(submit func(func(context.Context) error) error) error {
+		return eachCompany(ctx, r.db, func(c stageCompany) error {
+			return submit(func(ctx context.Context) error {
+				out, err := r.e.write(ctx, r.companyOp(c))
+				if err == nil {
+					r.mu.Lock()
+					r.companies[c.SourceID] = out.id
+					done++
+					r.mu.Unlock()
+					r.progress(KindCompany, done, total)
+				}
+				return err
+			})
+		})
+	})
+}
+
+func (r *runner) companyOp(c stageCompany) op {
+	req := CompanyRequest{CompanyID: c.CompanyID, Name: c.Name, Website: c.Website, Industry: c.Industry,
+		RemoteCreatedAt: c.RemoteCreatedAt, CustomAttributes: c.CustomAttributes}
+	o := op{kind: KindCompany, sourceTable: c.SourceTable, sourceID: c.SourceID, step: "upsert",
+		method: "POST", path: "/companies", body: req}
+	o.prepare = func(ctx context.Context) (json.RawMessage, error) {
+		co, err := r.e.c.FindCompany(ctx, c.CompanyID)
+		var nf *NotFound
+		if errors.As(err, &nf) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("company %s: read before-image: %w", c.SourceID, err)
+		}
+		return json.Marshal(co)
+	}
+	o.resolve = func(ctx context.Context, _ time.Time, prior *Record) (outcome, bool, error) {
+		co, err := r.e.c.FindCompany(ctx, c.CompanyID)
+		var nf *NotFound
+		if errors.As(err, &nf) {
+			return outcome{}, false, nil
+		}
+		if err != nil || prior == nil {
+			// In-run the upsert is simply resent: it is idempotent.
+			return outcome{}, false, err
+		}
+		return outcome{id: string(co.ID), existing: prior.Before != nil, before: prior.Before}, true, nil
+	}
+	o.send = func(ctx context.Context, _ bool) (outcome, error) {
+		co, err := r.e.c.UpsertCompany(ctx, req)
+		if err != nil {
+			return outcome{}, err
+		}
+		return outcome{id: string(co.ID)}, nil
+	}
+	return o
+}

@@ -1,0 +1,236 @@
+package replay
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultSearchLag is how long a lookup waits after an uncertain create
+// before it trusts an empty search (Intercom documents "a few minutes").
+const DefaultSearchLag = 10 * time.Minute
+
+// Config configures Run.
+type Config struct {
+	DBPath        string // staging DuckDB file (read-only)
+	BaseURL       string // default BaseURLUS
+	Token         string // default TokenFromEnv()
+	LogDir        string // write logs: earlier ones are read, a new one is written
+	Workers       int    // conversations in parallel; default 4
+	DryRun        bool
+	RatePerMinute int // starting pace; default DefaultRatePerMinute
+	Logger        *slog.Logger
+	Progress      ProgressFunc
+
+	// SearchLag overrides DefaultSearchLag (tests use milliseconds).
+	SearchLag time.Duration
+	// Retry overrides DefaultRetryPolicy.
+	Retry *RetryPolicy
+	// HTTPClient overrides the default client (60 s timeout).
+	HTTPClient *http.Client
+	// RepliesAsNotes sends historical admin comments as notes instead of
+	// comments with skip_notifications.
+	RepliesAsNotes bool
+	// ActorAdminID is the admin who closes/snoozes conversations without a
+	// matched owner; default the first admin Intercom lists.
+	ActorAdminID string
+}
+
+// ProgressFunc is told how far a phase is; total is -1 when unknown.
+type ProgressFunc func(kind string, done, total int)
+
+// KindCounts counts ops of one kind in one run.
+type KindCounts struct {
+	Created  int // written by this run
+	Existing int // already in Intercom (not created by this run)
+	Failed   int
+	Skipped  int // done by an earlier run
+}
+
+// Failure is one failed op.
+type Failure struct {
+	Op     string
+	Reason string
+}
+
+// Summary is what a run did.
+type Summary struct {
+	RunID    string
+	LogPath  string
+	DryRun   bool
+	Kinds    map[string]*KindCounts
+	Failures []Failure
+}
+
+func (s *Summary) counts(kind string) *KindCounts {
+	if s.Kinds[kind] == nil {
+		s.Kinds[kind] = &KindCounts{}
+	}
+	return s.Kinds[kind]
+}
+
+// UnmatchedError stops replay before conversations: these staged admins and
+// teams are referenced but have no Intercom counterpart, which an Intercom
+// admin must create by hand (the API cannot).
+type UnmatchedError struct {
+	Admins []string // "source_id <email>"
+	Teams  []string // "source_id <name>"
+}
+
+func (e *UnmatchedError) Error() string {
+	return fmt.Sprintf("replay stopped before conversations: %d unmatched admins [%s], %d unmatched teams [%s]",
+		len(e.Admins), strings.Join(e.Admins, "; "), len(e.Teams), strings.Join(e.Teams, "; "))
+}
+
+// Run replays the staging database into Intercom in dependency order and
+// returns what it did. The summary is returned even with an error.
+func Run(ctx context.Context, cfg Config) (*Summary, error) {
+	r, err := newRunner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer r.db.Close()
+	runErr := r.run(ctx)
+	if err := r.e.log.Close(); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	sort.Slice(r.e.sum.Failures, func(i, j int) bool { return r.e.sum.Failures[i].Op < r.e.sum.Failures[j].Op })
+	r.logger.Info("replay: finished", "run", r.e.sum.RunID, "failures", len(r.e.sum.Failures))
+	return r.e.sum, runErr
+}
+
+// runner holds one run's state: id maps from source ids to Intercom ids.
+type runner struct {
+	cfg    Config
+	db     *sql.DB
+	e      *executor
+	logger *slog.Logger
+
+	mu        sync.Mutex
+	companies map[string]string // company source_id -> Intercom id
+	contacts  map[string]contactRef
+	admins    map[string]string // systemuser source_id -> admin id
+	teams     map[string]string // queue source_id -> team id
+	actor     string
+	unmatched *UnmatchedError
+}
+
+type contactRef struct{ id, role string }
+
+func newRunner(cfg Config) (*runner, error) {
+	if cfg.DBPath == "" || cfg.LogDir == "" {
+		return nil, errors.New("replay: DBPath and LogDir are required")
+	}
+	if cfg.Token == "" {
+		t, err := TokenFromEnv()
+		if err != nil {
+			return nil, fmt.Errorf("replay: %w", err)
+		}
+		cfg.Token = t
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.SearchLag == 0 {
+		cfg.SearchLag = DefaultSearchLag
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	c, err := NewClient(ClientOptions{BaseURL: cfg.BaseURL, Token: cfg.Token, HTTPClient: cfg.HTTPClient,
+		Limiter: NewLimiter(cfg.RatePerMinute), Retry: cfg.Retry})
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	prior, err := loadPrior(cfg.LogDir)
+	if err != nil {
+		return nil, fmt.Errorf("replay: read earlier write logs: %w", err)
+	}
+	db, err := openStage(cfg.DBPath)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	run := newRunID()
+	lw, err := openLog(cfg.LogDir, run)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	sum := &Summary{RunID: run, LogPath: lw.path, DryRun: cfg.DryRun, Kinds: map[string]*KindCounts{}}
+	e := &executor{c: c, log: lw, prior: prior, dry: cfg.DryRun, logger: logger, sum: sum}
+	return &runner{cfg: cfg, db: db, e: e, logger: logger, companies: map[string]string{},
+		contacts: map[string]contactRef{}, admins: map[string]string{}, teams: map[string]string{}}, nil
+}
+
+func (r *runner) run(ctx context.Context) error {
+	r.logger.Info("replay: start", "run", r.e.sum.RunID, "dry_run", r.cfg.DryRun, "earlier_ops", len(r.e.prior))
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"data attributes", r.dataAttributes},
+		{"admins and teams", r.matchPeople},
+		{"companies", r.replayCompanies},
+		{"contacts", r.replayContacts},
+		{"contact-company links", r.replayLinks},
+		{"conversations", r.replayConversations},
+	}
+	for _, s := range steps {
+		if err := s.fn(ctx); err != nil {
+			return fmt.Errorf("replay %s: %w", s.name, err)
+		}
+		r.logger.Info("replay: step done", "step", s.name)
+	}
+	return nil
+}
+
+// pool runs tasks fed by feed on n workers. A task error that is not a
+// per-object failure stops the pool and is returned.
+func pool(ctx context.Context, n int, feed func(submit func(func(context.Context) error) error) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tasks := make(chan func(context.Context) error)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var fatal error
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range tasks {
+				if err := t(ctx); err != nil && !isOpFailure(err) {
+					once.Do(func() { fatal = err; cancel() })
+				}
+			}
+		}()
+	}
+	submit := func(t func(context.Context) error) error {
+		select {
+		case tasks <- t:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	feedErr := feed(submit)
+	close(tasks)
+	wg.Wait()
+	if fatal != nil {
+		return fatal
+	}
+	return feedErr
+}
+
+func (r *runner) progress(kind string, done, total int) {
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(kind, done, total)
+	}
+}

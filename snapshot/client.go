@@ -1,0 +1,195 @@
+package snapshot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+const apiPath = "/api/data/v9.2/"
+
+// Service-protection error codes (spec §7.1). All three are retried after
+// Retry-After here; lowering concurrency on the third is the caller's job.
+const (
+	codeRequestLimit     = "0x80072322"
+	codeExecutionTime    = "0x80072321"
+	codeConcurrencyLimit = "0x80072326"
+)
+
+// APIError is a Dataverse error answer that was not (or no longer) retried.
+type APIError struct {
+	Table   string // logical name the request was for
+	What    string // e.g. "metadata", "page 3"
+	Status  int
+	Code    string // Dataverse hex code, may be empty
+	Message string // server message, truncated
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("dataverse %s %s: HTTP %d", e.Table, e.What, e.Status)
+	if e.Code != "" {
+		msg += " " + e.Code
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// client performs GETs against one org's Web API.
+type client struct {
+	http     *http.Client
+	base     string // https://org/api/data/v9.2/
+	pageSize int
+	retry    RetryPolicy
+	log      *slog.Logger
+}
+
+func newClient(ctx context.Context, cfg Config, org *url.URL) (*client, error) {
+	hc, err := authClient(ctx, cfg, org)
+	if err != nil {
+		return nil, err
+	}
+	return &client{
+		http:     hc,
+		base:     org.String() + apiPath,
+		pageSize: cfg.MaxPageSize,
+		retry:    cfg.Retry,
+		log:      cfg.Logger,
+	}, nil
+}
+
+// reqTag names a request in logs and errors without its URL.
+type reqTag struct{ table, what string }
+
+// get fetches rawURL, unchanged, until it succeeds or the policy gives up.
+// annotated adds the annotation and page-size preferences of list calls.
+func (c *client) get(ctx context.Context, rawURL string, annotated bool, tag reqTag) ([]byte, error) {
+	for attempt := 1; ; attempt++ {
+		body, f := c.try(ctx, rawURL, annotated, tag)
+		if f == nil {
+			return body, nil
+		}
+		if !f.retry || attempt >= c.retry.MaxAttempts {
+			return nil, f.final(tag, attempt)
+		}
+		wait := c.retry.backoff(attempt)
+		if f.hasRetryAfter {
+			wait = f.retryAfter // at least what the server asked, never less
+		}
+		c.log.Warn("dataverse request retried", "table", tag.table, "what", tag.what,
+			"attempt", attempt, "wait_ms", wait.Milliseconds(), "reason", retryReason(f.err))
+		if err := c.retry.sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("dataverse %s %s: %w", tag.table, tag.what, err)
+		}
+	}
+}
+
+// failure is one failed attempt and what the policy makes of it.
+type failure struct {
+	err           error
+	retry         bool
+	retryAfter    time.Duration
+	hasRetryAfter bool
+}
+
+func (f *failure) final(tag reqTag, attempts int) error {
+	var apiErr *APIError
+	if errors.As(f.err, &apiErr) {
+		if f.retry {
+			return fmt.Errorf("gave up after %d attempts: %w", attempts, f.err)
+		}
+		return f.err
+	}
+	if f.retry {
+		return fmt.Errorf("dataverse %s %s: gave up after %d attempts: %w", tag.table, tag.what, attempts, f.err)
+	}
+	return fmt.Errorf("dataverse %s %s: %w", tag.table, tag.what, f.err)
+}
+
+// try makes one attempt.
+func (c *client) try(ctx context.Context, rawURL string, annotated bool, tag reqTag) ([]byte, *failure) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, &failure{err: fmt.Errorf("build request: %w", err)}
+	}
+	c.setHeaders(req, annotated)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, &failure{err: redactURLError(err), retry: retryableErr(ctx, err)}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		// A connection dropped mid-body is as transient as one dropped before.
+		return nil, &failure{err: fmt.Errorf("read body: %w", err), retry: ctx.Err() == nil}
+	}
+	if resp.StatusCode/100 == 2 {
+		return body, nil
+	}
+	f := &failure{err: parseAPIError(resp.StatusCode, body, tag), retry: retryableStatus(resp.StatusCode)}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		f.retryAfter, f.hasRetryAfter = retryAfter(resp.Header)
+	}
+	return nil, f
+}
+
+func (c *client) setHeaders(req *http.Request, annotated bool) {
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("OData-MaxVersion", "4.0")
+	req.Header.Set("OData-Version", "4.0")
+	req.Header.Set("If-None-Match", "null")
+	if annotated {
+		req.Header.Set("Prefer", fmt.Sprintf(`odata.include-annotations="*",odata.maxpagesize=%d`, c.pageSize))
+	}
+}
+
+func retryReason(err error) string {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		if apiErr.Code != "" {
+			return fmt.Sprintf("HTTP %d %s", apiErr.Status, apiErr.Code)
+		}
+		return fmt.Sprintf("HTTP %d", apiErr.Status)
+	}
+	return "transport error"
+}
+
+// redactURLError drops the URL from a transport error: next links are long
+// and the reader's logs keep to ids and counts.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s request: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+func parseAPIError(status int, body []byte, tag reqTag) *APIError {
+	e := &APIError{Table: tag.table, What: tag.what, Status: status}
+	var env struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(bytes.TrimSpace(body), &env) == nil {
+		e.Code = env.Error.Code
+		e.Message = truncate(env.Error.Message, 300)
+	}
+	return e
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

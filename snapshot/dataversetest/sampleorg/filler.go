@@ -1,0 +1,113 @@
+package sampleorg
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// fill gives every column the story did not set a null or a plausible value
+// of its type, within the metadata's MaxLength, bounds, options and
+// precision. Lookups without a story stay null so that every lookup id
+// points at a generated row.
+func (o *Org) fill(table string, i int, row Row) {
+	for _, a := range o.schemas[table].Columns() {
+		if _, ok := row[a.LogicalName]; ok {
+			continue
+		}
+		r := newRnd(o.seed, table+"/"+a.LogicalName, i)
+		row[a.LogicalName] = plausible(a, r)
+	}
+}
+
+func plausible(a *Attribute, r *rnd) any {
+	switch a.AttributeType {
+	case "Lookup", "Customer", "Owner", "EntityName", "Virtual", "Uniqueidentifier":
+		return nil
+	case "Boolean":
+		switch n := r.intn(10); {
+		case n < 8:
+			return false
+		case n < 9:
+			return true
+		}
+		return nil
+	}
+	if r.chance(50) {
+		return nil
+	}
+	switch a.AttributeType {
+	case "Picklist", "State", "Status":
+		if a.OptionSet == nil || len(a.OptionSet.Options) == 0 {
+			return nil
+		}
+		return pick(r, a.OptionSet.Options).Value
+	case "String", "Memo":
+		return clip(plausibleText(a, r), a.MaxLength)
+	case "Integer":
+		lo, hi := bounds(a, 0, 1000)
+		return int(lo) + r.intn(int(hi-lo)+1)
+	case "BigInt":
+		return int64(r.intn(100000))
+	case "Double":
+		lo, hi := bounds(a, 0, 1000)
+		return round(lo+float64(r.intn(1000000))/1000000*(hi-lo), prec(a, 2))
+	case "Decimal", "Money":
+		lo, hi := bounds(a, 0, 100000)
+		v := lo + float64(r.intn(1000000))/1000000*(hi-lo)
+		return json.Number(fmt.Sprintf("%.*f", prec(a, 2), v))
+	case "DateTime":
+		t := anchor.AddDate(-3, 0, 0).Add(time.Duration(r.intn(3*365*24*3600)) * time.Second)
+		if a.DateTimeBehavior == "DateOnly" {
+			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+		}
+		return t
+	}
+	return nil
+}
+
+func plausibleText(a *Attribute, r *rnd) string {
+	switch a.Format {
+	case "Email":
+		return fmt.Sprintf("someone%d@%s", r.intn(10000), pick(r, domains))
+	case "Url":
+		return fmt.Sprintf("https://www.site%d.example.com", r.intn(10000))
+	case "Phone":
+		return fmt.Sprintf("+1 555 %04d", r.intn(10000))
+	}
+	words := []string{"alpha", "north", "blue", "Ledger", "münchen", "quote", "Östra", "renewal", "legacy", "VIP"}
+	n := 1 + r.intn(3)
+	out := make([]string, n)
+	for k := range out {
+		out[k] = pick(r, words)
+	}
+	return strings.Join(out, " ")
+}
+
+// bounds intersects the metadata range with a plausible default range.
+func bounds(a *Attribute, lo, hi float64) (float64, float64) {
+	if m, ok := a.MinFloat(); ok && m > lo {
+		lo = m
+	}
+	if m, ok := a.MaxFloat(); ok && m < hi {
+		hi = m
+	}
+	if hi < lo {
+		hi = lo
+	}
+	return lo, hi
+}
+
+func prec(a *Attribute, def int) int {
+	if a.Precision != nil {
+		return *a.Precision
+	}
+	return def
+}
+
+func round(v float64, p int) float64 {
+	m := math.Pow(10, float64(p))
+	return math.Round(v*m) / m
+}

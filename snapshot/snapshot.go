@@ -1,0 +1,240 @@
+// Package snapshot reads tables from the Dataverse Web API and writes them to a
+// snapshot directory: Parquet parts, the raw OData pages they came from, the
+// metadata that shaped them, per-table checkpoints and a manifest (see
+// docs/contracts.md §1).
+//
+// # Authentication
+//
+// The reader signs in as an Entra application user with the OAuth 2.0 client
+// credentials grant; the scope is the environment URL plus "/.default".
+// Credentials come from the environment (CredentialsFromEnv), never from
+// flags, and the secret never reaches a log line, an error, the manifest or a
+// URL.
+//
+// # Paging and limits
+//
+// Each table is read with $select of its stored columns, annotations on and
+// odata.maxpagesize set, following @odata.nextLink exactly as returned. Every
+// request goes through one RetryPolicy: a 429 waits at least Retry-After and
+// resends the same URL; 5xx answers, timeouts and dropped connections back off
+// exponentially with jitter; anything else fails the table with an error that
+// names the table and page.
+//
+// # Errors and resume
+//
+// A table the org does not have is recorded as "absent". A table that fails is
+// recorded as "failed" and Run returns an error after the other tables ran.
+// After every page the Parquet part, the raw page and the checkpoint are
+// renamed into place, so a rerun with the same OutDir resumes each unfinished
+// table at its next link with no duplicate and no gap.
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Table statuses recorded in the manifest.
+const (
+	StatusComplete = "complete"
+	StatusAbsent   = "absent"
+	StatusFailed   = "failed"
+)
+
+// Config says which org to read, which tables, and where to write.
+type Config struct {
+	// OrgURL is the environment URL, e.g. https://contoso.crm.dynamics.com or
+	// https://contoso.api.crm.dynamics.com; a trailing path such as
+	// /api/data/v9.2 is tolerated and dropped.
+	OrgURL string
+	// AuthorityURL is the token authority; default https://login.microsoftonline.com.
+	AuthorityURL string
+	Credentials  Credentials
+	// Tables lists logical names (incident, contact, ...).
+	Tables []string
+	OutDir string
+	// MaxPageSize is sent as odata.maxpagesize; default and maximum 5000.
+	MaxPageSize int
+	// HTTPClient is the base client; its Transport carries the requests and
+	// the token calls. Nil means http.DefaultClient.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	// Progress, if set, is called after every committed page.
+	Progress func(table string, rows, pages int)
+	// Retry governs every request; zero fields take defaults.
+	Retry RetryPolicy
+	// ToolVersion is written to the manifest; default "dev".
+	ToolVersion string
+}
+
+// Manifest is manifest.json, the index of everything a snapshot wrote.
+type Manifest struct {
+	ToolVersion string                    `json:"tool_version"`
+	OrgURL      string                    `json:"org_url"`
+	StartedAt   time.Time                 `json:"started_at"`
+	FinishedAt  time.Time                 `json:"finished_at"`
+	Complete    bool                      `json:"complete"`
+	Tables      map[string]*TableManifest `json:"tables"`
+}
+
+// TableManifest is one table's entry in the manifest.
+type TableManifest struct {
+	EntitySet   string      `json:"entity_set"`
+	Status      string      `json:"status"`
+	SourceCount int64       `json:"source_count"`
+	Rows        int64       `json:"rows"`
+	Pages       int         `json:"pages"`
+	Files       []FileEntry `json:"files"`
+	Error       string      `json:"error,omitempty"`
+}
+
+// FileEntry names one written file, relative to the snapshot directory.
+type FileEntry struct {
+	Path   string `json:"path"`
+	Rows   int64  `json:"rows"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+const defaultMaxPageSize = 5000
+
+// Run snapshots every table in cfg.Tables into cfg.OutDir and writes
+// manifest.json. Tables run one after another; a failed table does not stop
+// the others, but Run then returns an error alongside the manifest.
+func Run(ctx context.Context, cfg Config) (*Manifest, error) {
+	cfg, org, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureLayout(cfg.OutDir); err != nil {
+		return nil, err
+	}
+	api, err := newClient(ctx, cfg, org)
+	if err != nil {
+		return nil, err
+	}
+
+	m := &Manifest{
+		ToolVersion: cfg.ToolVersion,
+		OrgURL:      org.String(),
+		StartedAt:   time.Now().UTC().Truncate(time.Second),
+		Tables:      map[string]*TableManifest{},
+	}
+	var failed []string
+	for _, table := range cfg.Tables {
+		tm := snapshotTable(ctx, cfg, api, table)
+		m.Tables[table] = tm
+		if tm.Status == StatusFailed {
+			failed = append(failed, table)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+
+	return finishManifest(ctx, cfg, m, failed)
+}
+
+func finishManifest(ctx context.Context, cfg Config, m *Manifest, failed []string) (*Manifest, error) {
+	m.FinishedAt = time.Now().UTC().Truncate(time.Second)
+	m.Complete = len(failed) == 0 && ctx.Err() == nil && len(m.Tables) == len(cfg.Tables)
+	if err := writeJSONAtomic(cfg.OutDir, "manifest.json", m); err != nil {
+		return m, fmt.Errorf("write manifest: %w", err)
+	}
+	if ctx.Err() != nil {
+		return m, fmt.Errorf("snapshot interrupted: %w", ctx.Err())
+	}
+	if len(failed) > 0 {
+		sort.Strings(failed)
+		msgs := make([]string, len(failed))
+		for i, t := range failed {
+			msgs[i] = m.Tables[t].Error
+		}
+		return m, fmt.Errorf("snapshot: %d table(s) failed: %s", len(failed), strings.Join(msgs, "; "))
+	}
+	return m, nil
+}
+
+func (cfg Config) withDefaults() (Config, *url.URL, error) {
+	org, err := normalizeOrgURL(cfg.OrgURL)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if cfg.OutDir == "" {
+		return cfg, nil, errors.New("snapshot: OutDir is required")
+	}
+	if len(cfg.Tables) == 0 {
+		return cfg, nil, errors.New("snapshot: no tables to read")
+	}
+	for _, t := range cfg.Tables {
+		if !validLogicalName(t) {
+			return cfg, nil, fmt.Errorf("snapshot: invalid table logical name %q", t)
+		}
+	}
+	if cfg.AuthorityURL == "" {
+		cfg.AuthorityURL = "https://login.microsoftonline.com"
+	}
+	if cfg.MaxPageSize <= 0 || cfg.MaxPageSize > defaultMaxPageSize {
+		cfg.MaxPageSize = defaultMaxPageSize
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = http.DefaultClient
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ToolVersion == "" {
+		cfg.ToolVersion = "dev"
+	}
+	cfg.Retry = cfg.Retry.withDefaults()
+	return cfg, org, nil
+}
+
+// normalizeOrgURL keeps scheme and host of the environment URL: both the
+// ORG.crm.dynamics.com and the ORG.api.crm.dynamics.com forms are accepted.
+func normalizeOrgURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("snapshot: OrgURL is required")
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: parse OrgURL: %w", err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("snapshot: OrgURL %q must be an absolute http(s) URL", raw)
+	}
+	if u.User != nil {
+		return nil, errors.New("snapshot: OrgURL must not carry credentials")
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
+}
+
+// validLogicalName guards the names that go into file paths and OData keys.
+func validLogicalName(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func ensureLayout(dir string) error {
+	for _, sub := range []string{"", "metadata", "tables", "pages", "checkpoints"} {
+		if err := os.MkdirAll(joinRel(dir, sub), 0o700); err != nil {
+			return fmt.Errorf("create snapshot directory %s: %w", sub, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,195 @@
+package snapshot
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// joinRel joins a slash-separated path relative to the snapshot root.
+func joinRel(root, rel string) string {
+	if rel == "" {
+		return root
+	}
+	return filepath.Join(root, filepath.FromSlash(rel))
+}
+
+// hashingWriter counts and hashes what passes through it, so a file's
+// manifest entry needs no second read.
+type hashingWriter struct {
+	w io.Writer
+	h hash.Hash
+	n int64
+}
+
+func newHashingWriter(w io.Writer) *hashingWriter {
+	return &hashingWriter{w: w, h: sha256.New()}
+}
+
+func (hw *hashingWriter) Write(p []byte) (int, error) {
+	n, err := hw.w.Write(p)
+	hw.h.Write(p[:n])
+	hw.n += int64(n)
+	return n, err
+}
+
+func (hw *hashingWriter) sum() string { return hex.EncodeToString(hw.h.Sum(nil)) }
+
+// writeAtomic writes rel under root through fill, into a temporary file that
+// is synced and renamed into place, so a crash leaves the old file or the new
+// one, never half of one. It returns the manifest entry (rows left 0).
+func writeAtomic(root, rel string, fill func(w io.Writer) error) (FileEntry, error) {
+	final := joinRel(root, rel)
+	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
+		return FileEntry{}, fmt.Errorf("create directory for %s: %w", rel, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".*.tmp")
+	if err != nil {
+		return FileEntry{}, fmt.Errorf("create %s: %w", rel, err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return FileEntry{}, fmt.Errorf("chmod %s: %w", rel, err)
+	}
+	hw := newHashingWriter(f)
+	if err := fill(hw); err != nil {
+		return FileEntry{}, fmt.Errorf("write %s: %w", rel, err)
+	}
+	if err := f.Sync(); err != nil {
+		return FileEntry{}, fmt.Errorf("sync %s: %w", rel, err)
+	}
+	if err := f.Close(); err != nil {
+		return FileEntry{}, fmt.Errorf("close %s: %w", rel, err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return FileEntry{}, fmt.Errorf("rename %s: %w", rel, err)
+	}
+	ok = true
+	syncDir(filepath.Dir(final))
+	return FileEntry{Path: rel, Bytes: hw.n, SHA256: hw.sum()}, nil
+}
+
+// syncDir makes a rename durable; failure only weakens crash safety, so it
+// is not reported.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+func writeBytesAtomic(root, rel string, b []byte) (FileEntry, error) {
+	return writeAtomic(root, rel, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+func writeJSONAtomic(root, rel string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", rel, err)
+	}
+	_, err = writeBytesAtomic(root, rel, append(b, '\n'))
+	return err
+}
+
+// removeStaleTemps deletes temporaries a crash left in dir.
+func removeStaleTemps(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), ".tmp") {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// removeUncommitted deletes numbered files (part-NNNNN.parquet,
+// NNNNN.json.zst) above lastPage: they belong to a page whose checkpoint
+// never landed, and would otherwise be counted twice by a glob.
+func removeUncommitted(dir string, lastPage int) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		n, ok := fileNumber(e.Name())
+		if ok && n > lastPage {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fileNumber reads NNNNN from part-NNNNN.parquet or NNNNN.json.zst.
+func fileNumber(name string) (int, bool) {
+	name = strings.TrimPrefix(name, "part-")
+	digits, _, ok := strings.Cut(name, ".")
+	if !ok || len(digits) != 5 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(digits)
+	return n, err == nil
+}
+
+// checkpoint is checkpoints/<table>.json: what of a table is safely on disk.
+type checkpoint struct {
+	Table     string `json:"table"`
+	EntitySet string `json:"entity_set"`
+	// SchemaHash ties the committed parts to the columns they were written
+	// with; a resume under different metadata would mix schemas.
+	SchemaHash string `json:"schema_hash"`
+	// LastPage is the number of the last committed page (0-based), -1 if none.
+	LastPage int `json:"last_page"`
+	// NextLink is the @odata.nextLink that follows LastPage, verbatim.
+	NextLink    string      `json:"next_link"`
+	Rows        int64       `json:"rows"`
+	SourceCount int64       `json:"source_count"`
+	Complete    bool        `json:"complete"`
+	Files       []FileEntry `json:"files"`
+}
+
+func checkpointRel(table string) string { return "checkpoints/" + table + ".json" }
+
+// loadCheckpoint returns nil when the table has none.
+func loadCheckpoint(root, table string) (*checkpoint, error) {
+	b, err := os.ReadFile(joinRel(root, checkpointRel(table)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint %s: %w", table, err)
+	}
+	var cp checkpoint
+	if err := json.Unmarshal(b, &cp); err != nil {
+		return nil, fmt.Errorf("decode checkpoint %s: %w", table, err)
+	}
+	if cp.Table != table {
+		return nil, fmt.Errorf("checkpoint %s names table %q", table, cp.Table)
+	}
+	return &cp, nil
+}

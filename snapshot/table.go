@@ -1,0 +1,290 @@
+package snapshot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+)
+
+// countCap is where @odata.count stops counting (spec §6).
+const countCap = 5000
+
+// tableRun holds the state of one table's snapshot while it runs.
+type tableRun struct {
+	cfg    Config
+	api    *client
+	table  string
+	log    *slog.Logger
+	schema *tableSchema
+	cp     *checkpoint
+	meta   []FileEntry
+	start  time.Time
+	read   int64 // rows decoded in this run
+}
+
+// snapshotTable reads one table; its outcome is the manifest entry.
+func snapshotTable(ctx context.Context, cfg Config, api *client, table string) *TableManifest {
+	r := &tableRun{cfg: cfg, api: api, table: table, log: cfg.Logger.With("table", table), start: time.Now()}
+	tm, err := r.run(ctx)
+	if errors.Is(err, errAbsent) {
+		r.log.Info("dataverse table absent")
+		return &TableManifest{Status: StatusAbsent, SourceCount: -1, Files: []FileEntry{}}
+	}
+	if tm == nil {
+		tm = &TableManifest{SourceCount: -1, Files: []FileEntry{}}
+	}
+	if err != nil {
+		r.log.Error("dataverse table failed", "rows", tm.Rows, "pages", tm.Pages, "err", err)
+		tm.Status, tm.Error = StatusFailed, err.Error()
+	}
+	return tm
+}
+
+func (r *tableRun) run(ctx context.Context) (*TableManifest, error) {
+	cp, err := loadCheckpoint(r.cfg.OutDir, r.table)
+	if err != nil {
+		return nil, err
+	}
+	if cp != nil && cp.Complete {
+		r.log.Info("dataverse table already complete", "rows", cp.Rows, "pages", cp.LastPage+1)
+		return r.manifestFrom(cp), nil
+	}
+	if err := r.prepare(ctx, cp); err != nil {
+		return r.manifestFrom(r.cp), err
+	}
+	err = r.readPages(ctx)
+	return r.manifestFrom(r.cp), err
+}
+
+// prepare fetches the metadata, derives the schema and sets up the
+// checkpoint to continue from.
+func (r *tableRun) prepare(ctx context.Context, cp *checkpoint) error {
+	meta, err := fetchMeta(ctx, r.api, r.cfg.OutDir, r.table)
+	if err != nil {
+		return err
+	}
+	r.schema, err = buildSchema(meta.def, meta.labels)
+	if err != nil {
+		return err
+	}
+	r.meta = meta.files
+	if cp == nil {
+		cp = &checkpoint{Table: r.table, LastPage: -1, SourceCount: -1}
+	} else if cp.SchemaHash != r.schema.hash() {
+		r.cp = cp
+		return fmt.Errorf("table %s: columns changed since checkpoint; remove checkpoints/%s.json and its parts to restart it",
+			r.table, r.table)
+	} else {
+		r.log.Info("dataverse table resumed", "after_page", cp.LastPage, "rows", cp.Rows)
+	}
+	cp.EntitySet, cp.SchemaHash = r.schema.entitySet, r.schema.hash()
+	cp.Files = mergeFiles(meta.files, cp.Files)
+	r.cp = cp
+	for _, dir := range []string{"tables/" + r.table, "pages/" + r.table} {
+		removeStaleTemps(joinRel(r.cfg.OutDir, dir))
+		if err := removeUncommitted(joinRel(r.cfg.OutDir, dir), cp.LastPage); err != nil {
+			return fmt.Errorf("table %s: clear uncommitted files: %w", r.table, err)
+		}
+	}
+	return nil
+}
+
+// mergeFiles replaces metadata entries (fetched again on every run) and
+// keeps the committed data files.
+func mergeFiles(meta, old []FileEntry) []FileEntry {
+	out := append([]FileEntry{}, meta...)
+	for _, f := range old {
+		if !strings.HasPrefix(f.Path, "metadata/") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (r *tableRun) firstURL() string {
+	return r.api.base + r.schema.entitySet + "?$select=" + r.schema.selectList() + "&$count=true"
+}
+
+// readPages follows the next links from the checkpoint to the last page.
+func (r *tableRun) readPages(ctx context.Context) error {
+	link := r.firstURL()
+	if r.cp.LastPage >= 0 {
+		if r.cp.NextLink == "" {
+			return r.finish(ctx)
+		}
+		link = r.cp.NextLink
+	}
+	for {
+		n := r.cp.LastPage + 1
+		next, err := r.readPage(ctx, link, n)
+		if err != nil {
+			return err
+		}
+		if next == "" {
+			return r.finish(ctx)
+		}
+		link = next
+	}
+}
+
+// readPage fetches, stores and commits page n; it returns the next link.
+func (r *tableRun) readPage(ctx context.Context, link string, n int) (string, error) {
+	if err := r.checkLink(link); err != nil {
+		return "", fmt.Errorf("table %s page %d: %w", r.table, n, err)
+	}
+	body, err := r.api.get(ctx, link, true, reqTag{r.table, fmt.Sprintf("page %d", n)})
+	if err != nil {
+		return "", err
+	}
+	p, err := decodePage(body)
+	if err != nil {
+		return "", fmt.Errorf("table %s page %d: decode: %w", r.table, n, err)
+	}
+	files, err := r.store(n, body, p)
+	if err != nil {
+		return "", err
+	}
+	if n == 0 {
+		r.cp.SourceCount = exactCount(p)
+	}
+	r.cp.LastPage, r.cp.NextLink = n, p.nextLink
+	r.cp.Rows += int64(len(p.rows))
+	r.cp.Files = append(r.cp.Files, files...)
+	if err := writeJSONAtomic(r.cfg.OutDir, checkpointRel(r.table), r.cp); err != nil {
+		return "", fmt.Errorf("table %s page %d: %w", r.table, n, err)
+	}
+	r.read += int64(len(p.rows))
+	r.progress(n, len(p.rows))
+	return p.nextLink, nil
+}
+
+// store writes the raw page and its Parquet part and checks that every row
+// read was written.
+func (r *tableRun) store(n int, body []byte, p *page) ([]FileEntry, error) {
+	rec, err := buildRecord(r.schema, p.rows)
+	if err != nil {
+		return nil, fmt.Errorf("page %d: %w", n, err)
+	}
+	defer rec.Release()
+	if rec.NumRows() != int64(len(p.rows)) {
+		return nil, fmt.Errorf("table %s page %d: read %d rows, built %d", r.table, n, len(p.rows), rec.NumRows())
+	}
+	pageFile, err := writePage(r.cfg.OutDir, pageRel(r.table, n), body, len(p.rows))
+	if err != nil {
+		return nil, fmt.Errorf("table %s page %d: %w", r.table, n, err)
+	}
+	part, err := writePart(r.cfg.OutDir, partRel(r.table, n), rec)
+	if err != nil {
+		return nil, fmt.Errorf("table %s page %d: %w", r.table, n, err)
+	}
+	if part.Rows != int64(len(p.rows)) {
+		return nil, fmt.Errorf("table %s page %d: read %d rows, wrote %d", r.table, n, len(p.rows), part.Rows)
+	}
+	return []FileEntry{pageFile, part}, nil
+}
+
+// checkLink refuses a next link that leaves the org: the bearer token would
+// follow it.
+func (r *tableRun) checkLink(link string) error {
+	org := strings.TrimSuffix(r.api.base, apiPath)
+	if !strings.HasPrefix(link, org+"/") {
+		return errors.New("next link points outside the org")
+	}
+	return nil
+}
+
+func (r *tableRun) progress(n, pageRows int) {
+	secs := time.Since(r.start).Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(r.read) / secs
+	}
+	r.log.Info("dataverse page committed", "page", n, "page_rows", pageRows,
+		"rows", r.cp.Rows, "rows_per_sec", int64(rate))
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(r.table, int(r.cp.Rows), n+1)
+	}
+}
+
+// exactCount is @odata.count when it is below the cap, else -1.
+func exactCount(p *page) int64 {
+	if p.count < 0 || p.countCapped || p.count >= countCap {
+		return -1
+	}
+	return p.count
+}
+
+// finish checks the row totals, settles the source count and marks the
+// checkpoint complete.
+func (r *tableRun) finish(ctx context.Context) error {
+	var partRows int64
+	for _, f := range r.cp.Files {
+		if strings.HasPrefix(f.Path, "tables/") {
+			partRows += f.Rows
+		}
+	}
+	if partRows != r.cp.Rows {
+		return fmt.Errorf("table %s: read %d rows but Parquet parts hold %d", r.table, r.cp.Rows, partRows)
+	}
+	if r.cp.SourceCount < 0 {
+		r.cp.SourceCount = r.api.totalRecordCount(ctx, r.table)
+	} else if r.cp.SourceCount != r.cp.Rows {
+		// Rows can come and go between pages (spec §5.4); the report shows both.
+		r.log.Warn("dataverse count differs from rows read", "source_count", r.cp.SourceCount, "rows", r.cp.Rows)
+	}
+	r.cp.Complete = true
+	if err := writeJSONAtomic(r.cfg.OutDir, checkpointRel(r.table), r.cp); err != nil {
+		return fmt.Errorf("table %s: %w", r.table, err)
+	}
+	r.log.Info("dataverse table complete", "rows", r.cp.Rows, "pages", r.cp.LastPage+1,
+		"source_count", r.cp.SourceCount)
+	return nil
+}
+
+func (r *tableRun) manifestFrom(cp *checkpoint) *TableManifest {
+	if cp == nil {
+		return &TableManifest{SourceCount: -1, Files: append([]FileEntry{}, r.meta...)}
+	}
+	files := append([]FileEntry{}, cp.Files...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	tm := &TableManifest{
+		EntitySet: cp.EntitySet, SourceCount: cp.SourceCount,
+		Rows: cp.Rows, Pages: cp.LastPage + 1, Files: files,
+	}
+	if cp.Complete {
+		tm.Status = StatusComplete
+	}
+	return tm
+}
+
+// totalRecordCount asks RetrieveTotalRecordCount (spec §6); -1 when the
+// answer is missing. The figure may be up to a day old.
+func (c *client) totalRecordCount(ctx context.Context, table string) int64 {
+	u := c.base + "RetrieveTotalRecordCount(EntityNames=%5B'" + table + "'%5D)"
+	body, err := c.get(ctx, u, false, reqTag{table, "RetrieveTotalRecordCount"})
+	if err != nil {
+		c.log.Warn("dataverse total record count unavailable", "table", table, "err", err)
+		return -1
+	}
+	var resp struct {
+		EntityRecordCountCollection struct {
+			Keys   []string `json:"Keys"`
+			Values []int64  `json:"Values"`
+		} `json:"EntityRecordCountCollection"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return -1
+	}
+	rc := resp.EntityRecordCountCollection
+	for i, k := range rc.Keys {
+		if k == table && i < len(rc.Values) {
+			return rc.Values[i]
+		}
+	}
+	return -1
+}

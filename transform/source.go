@@ -1,0 +1,269 @@
+package transform
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// manifest is the part of the snapshot's manifest.json (contracts.md §1) the
+// transform reads. It is declared here rather than imported so that transform
+// depends on the file format, not on the snapshot package.
+type manifest struct {
+	Complete bool                     `json:"complete"`
+	Tables   map[string]manifestTable `json:"tables"`
+}
+
+type manifestTable struct {
+	Status      string         `json:"status"`
+	SourceCount int64          `json:"source_count"`
+	Rows        int64          `json:"rows"`
+	Files       []manifestFile `json:"files"`
+}
+
+type manifestFile struct {
+	Path   string `json:"path"`
+	Rows   int64  `json:"rows"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// column is one column the SQL reads, with the DuckDB type of its typed null
+// when the snapshot does not have it.
+type column struct{ name, typ string }
+
+func lookup(name string) []column {
+	v := "_" + name + "_value"
+	return []column{{v, "varchar"}, {v + "__lookuplogicalname", "varchar"}, {v + "__formatted", "varchar"}}
+}
+
+func option(name string) []column {
+	return []column{{name, "integer"}, {name + "__label", "varchar"}}
+}
+
+func cols(groups ...[]column) []column {
+	var out []column
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+func str(names ...string) []column {
+	out := make([]column, len(names))
+	for i, n := range names {
+		out[i] = column{n, "varchar"}
+	}
+	return out
+}
+
+func ts(names ...string) []column {
+	out := make([]column, len(names))
+	for i, n := range names {
+		out[i] = column{n, "timestamptz"}
+	}
+	return out
+}
+
+// sourceTables lists, in reconciliation order, every Dataverse table the SQL
+// reads and the columns it reads from each.
+var sourceTables = []struct {
+	name string
+	cols []column
+}{
+	{"systemuser", cols(str("systemuserid", "fullname", "firstname", "lastname", "internalemailaddress",
+		"applicationid"), []column{{"accessmode", "integer"}, {"isdisabled", "boolean"}}, ts("createdon", "modifiedon"))},
+	{"queue", cols(str("queueid", "name", "emailaddress"), option("queueviewtype"), option("statecode"),
+		ts("createdon", "modifiedon"))},
+	{"account", cols(str("accountid", "name", "websiteurl"), option("industrycode"), lookup("primarycontactid"),
+		ts("createdon", "modifiedon"))},
+	{"contact", cols(str("contactid", "fullname", "firstname", "lastname", "emailaddress1", "emailaddress2",
+		"emailaddress3", "telephone1", "mobilephone", "telephone2"), lookup("parentcustomerid"),
+		option("statecode"), ts("createdon", "modifiedon"))},
+	{"incident", cols(str("incidentid", "title", "ticketnumber", "description"), option("prioritycode"),
+		option("statecode"), option("statuscode"), lookup("customerid"), lookup("primarycontactid"),
+		lookup("ownerid"), ts("createdon", "modifiedon", "followupby"))},
+	{"email", cols(str("activityid", "subject", "description"), []column{{"directioncode", "boolean"}},
+		lookup("regardingobjectid"), ts("actualend", "senton", "createdon", "modifiedon"))},
+	{"activityparty", cols(str("activitypartyid", "addressused"), lookup("activityid"), lookup("partyid"),
+		option("participationtypemask"), ts("modifiedon"))},
+	{"queueitem", cols(str("queueitemid"), lookup("queueid"), lookup("objectid"), option("statecode"),
+		ts("enteredon", "createdon", "modifiedon"))},
+}
+
+func readManifest(snapDir string) (*manifest, error) {
+	path := filepath.Join(snapDir, "manifest.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot manifest: %w", err)
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("parse snapshot manifest %s: %w", path, err)
+	}
+	if !m.Complete {
+		return nil, fmt.Errorf("snapshot %s is not complete (manifest complete=false): finish or resume it first", snapDir)
+	}
+	return &m, nil
+}
+
+// verifyFiles checks every Parquet file of the tables the transform reads
+// against the manifest's sha256, before DuckDB opens any of them.
+func verifyFiles(snapDir string, m *manifest) error {
+	for _, st := range sourceTables {
+		t, ok := m.Tables[st.name]
+		if !ok {
+			continue
+		}
+		if t.Status == "failed" {
+			return fmt.Errorf("snapshot table %s has status failed: resume the snapshot first", st.name)
+		}
+		for _, f := range t.Files {
+			if err := verifyFile(snapDir, st.name, f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func verifyFile(snapDir, table string, f manifestFile) error {
+	if !filepath.IsLocal(filepath.FromSlash(f.Path)) {
+		return fmt.Errorf("snapshot table %s: file path %q leaves the snapshot directory", table, f.Path)
+	}
+	path := filepath.Join(snapDir, filepath.FromSlash(f.Path))
+	fh, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("snapshot table %s: open %s: %w", table, f.Path, err)
+	}
+	defer fh.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, fh); err != nil {
+		return fmt.Errorf("snapshot table %s: hash %s: %w", table, f.Path, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, f.SHA256) {
+		return fmt.Errorf("snapshot table %s: file %s does not match the manifest (sha256 %s, manifest says %s)",
+			table, f.Path, got, f.SHA256)
+	}
+	return nil
+}
+
+// createSourceViews recreates schema src with one view per source table and
+// fills temp table snap_tables (what the manifest says about each) for the
+// reconciliation step.
+func createSourceViews(ctx context.Context, conn *sql.Conn, snapDir string, m *manifest) ([]string, error) {
+	if _, err := conn.ExecContext(ctx, `drop schema if exists src cascade; create schema src;
+		create or replace temp table snap_tables (source_table varchar, status varchar,
+			source_count bigint, manifest_rows bigint, snapshot_rows bigint, ord integer);`); err != nil {
+		return nil, fmt.Errorf("create schema src: %w", err)
+	}
+	absDir, err := filepath.Abs(snapDir)
+	if err != nil {
+		return nil, fmt.Errorf("resolve snapshot dir %s: %w", snapDir, err)
+	}
+
+	var notes []string
+	for i, st := range sourceTables {
+		t, ok := m.Tables[st.name]
+		status := t.Status
+		if !ok {
+			status, t.SourceCount = "absent", -1
+		}
+		var view string
+		if len(t.Files) == 0 {
+			view = emptyView(st.cols)
+			if status != "complete" {
+				notes = append(notes, fmt.Sprintf("%s: not in the snapshot (status %s); read as an empty table",
+					st.name, status))
+			}
+		} else {
+			view, err = parquetView(ctx, conn, absDir, st.name, t.Files, st.cols)
+			if err != nil {
+				return nil, err
+			}
+		}
+		if _, err := conn.ExecContext(ctx, "create view src."+st.name+" as "+view); err != nil {
+			return nil, fmt.Errorf("create view src.%s: %w", st.name, err)
+		}
+		if err := recordSnapTable(ctx, conn, st.name, status, t, i+1); err != nil {
+			return nil, err
+		}
+	}
+	return notes, nil
+}
+
+// recordSnapTable counts the view's rows and refuses a table whose Parquet
+// holds a different number of rows than the manifest claims.
+func recordSnapTable(ctx context.Context, conn *sql.Conn, name, status string, t manifestTable, ord int) error {
+	var n int64
+	if err := conn.QueryRowContext(ctx, "select count(*) from src."+name).Scan(&n); err != nil {
+		return fmt.Errorf("count src.%s: %w", name, err)
+	}
+	if len(t.Files) > 0 && n != t.Rows {
+		return fmt.Errorf("snapshot table %s: Parquet holds %d rows, manifest says %d", name, n, t.Rows)
+	}
+	_, err := conn.ExecContext(ctx, "insert into snap_tables values (?, ?, ?, ?, ?, ?)",
+		name, status, t.SourceCount, t.Rows, n, ord)
+	if err != nil {
+		return fmt.Errorf("record snapshot table %s: %w", name, err)
+	}
+	return nil
+}
+
+func emptyView(cs []column) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("cast(null as %s) as %s", c.typ, quoteIdent(c.name))
+	}
+	return "select " + strings.Join(parts, ", ") + " where false"
+}
+
+// parquetView selects every column of the table's files and appends typed
+// nulls for the columns the SQL needs but the files lack.
+func parquetView(ctx context.Context, conn *sql.Conn, absDir, name string, files []manifestFile, cs []column) (string, error) {
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = quoteString(filepath.Join(absDir, filepath.FromSlash(f.Path)))
+	}
+	from := "read_parquet([" + strings.Join(paths, ", ") + "], union_by_name = true)"
+
+	have, err := columnsOf(ctx, conn, from)
+	if err != nil {
+		return "", fmt.Errorf("read schema of snapshot table %s: %w", name, err)
+	}
+	sel := []string{"*"}
+	for _, c := range cs {
+		if !have[c.name] {
+			sel = append(sel, fmt.Sprintf("cast(null as %s) as %s", c.typ, quoteIdent(c.name)))
+		}
+	}
+	return "select " + strings.Join(sel, ", ") + " from " + from, nil
+}
+
+func columnsOf(ctx context.Context, conn *sql.Conn, from string) (map[string]bool, error) {
+	rows, err := conn.QueryContext(ctx, "select column_name from (describe select * from "+from+")")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		have[n] = true
+	}
+	return have, rows.Err()
+}
+
+func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

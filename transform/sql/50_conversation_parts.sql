@@ -1,0 +1,126 @@
+-- Builds stage.conversation_parts and rejects.conversation_parts from
+-- email_rows regarding a case, with authors from activityparty_rows (senders),
+-- contact_map, stage.admins and stage.conversations. Emails about anything
+-- else, and all activityparty rows (consumed here), are counted out of scope.
+
+-- the sender party of each email (participationtypemask 1); the smallest id if several.
+create or replace temp table email_sender as
+select
+    _activityid_value as activityid,
+    arg_min(_partyid_value, activitypartyid) as party_id,
+    arg_min(_partyid_value__lookuplogicalname, activitypartyid) as party_type,
+    arg_min(addressused, activitypartyid) as address_used
+from activityparty_rows
+where participationtypemask = 1
+group by _activityid_value;
+
+create or replace temp table email_resolved as
+select
+    e.activityid,
+    e.description,
+    e.subject,
+    e._regardingobjectid_value as incidentid,
+    coalesce(e.directioncode, true) as outgoing,
+    coalesce(e.actualend, e.senton, e.createdon) as sent_at,
+    c.source_id as conversation_source_id,
+    c.ord as conversation_ord,
+    s.party_id is null and s.activityid is not null as sender_unresolved,
+    s.address_used,
+    case when not coalesce(e.directioncode, true) then coalesce(sm.survivor_id, c.contact_source_id) end
+        as contact_source_id,
+    case when coalesce(e.directioncode, true) then coalesce(sa.source_id, c.admin_source_id) end
+        as admin_source_id,
+    case
+        when e._regardingobjectid_value__lookuplogicalname is distinct from 'incident'
+            or e._regardingobjectid_value is null then 'out_of_scope'
+        when c.source_id is not null then null
+        when exists (select 1 from rejects.conversations r where r.source_id = e._regardingobjectid_value)
+            then 'parent_rejected'
+        else 'parent_missing'
+    end as parent_fate
+from email_rows e
+left join stage.conversations c
+    on c.source_id = e._regardingobjectid_value
+    and e._regardingobjectid_value__lookuplogicalname = 'incident'
+left join email_sender s on s.activityid = e.activityid
+left join contact_map sm on sm.contactid = s.party_id and s.party_type = 'contact'
+left join stage.admins sa on sa.source_id = s.party_id and s.party_type = 'systemuser';
+
+create or replace temp table email_fate as
+select
+    r.*,
+    coalesce(nullif(body_html(r.description), ''), nullif(text_to_html(r.subject), '')) as body,
+    case
+        when r.parent_fate is not null then r.parent_fate
+        when r.outgoing and r.admin_source_id is null then 'no_admin'
+    end as fate
+from email_resolved r;
+
+create table stage.conversation_parts as
+with parts as (
+    select
+        f.*,
+        row_number() over (partition by f.conversation_source_id order by f.sent_at nulls last, f.activityid)
+            as part_order
+    from email_fate f
+    where f.fate is null and f.body is not null
+)
+select
+    'email' as source_table,
+    activityid as source_id,
+    conversation_source_id,
+    cast(part_order as integer) as part_order,
+    case when outgoing then 'admin' else 'contact' end as author_type,
+    contact_source_id,
+    admin_source_id,
+    'comment' as message_type,
+    body,
+    unix_s(sent_at) as created_at,
+    row_number() over (order by conversation_ord, part_order) as ord
+from parts
+order by ord;
+
+insert into reports.notes
+select 'conversation_parts', 'email', activityid,
+    'sender has no partyid: attributed to the conversation contact (address used: '
+        || coalesce(address_used, 'none') || ')'
+from email_fate
+where fate is null and body is not null and sender_unresolved and not outgoing
+order by activityid;
+
+insert into reports.notes
+select 'conversation_parts', 'email', activityid,
+    'sender is not a migrated agent: attributed to the case owner'
+from email_fate
+where fate is null and body is not null and outgoing and admin_source_id is not null
+    and not exists (
+        select 1 from email_sender e join stage.admins a on a.source_id = e.party_id
+        where e.activityid = email_fate.activityid)
+order by activityid;
+
+create table rejects.conversation_parts as
+select
+    'email' as source_table,
+    activityid as source_id,
+    coalesce(fate, 'empty_body') as rule,
+    case coalesce(fate, 'empty_body')
+        when 'parent_rejected' then 'the case this email is about was rejected'
+        when 'parent_missing' then 'the case this email is about is not in the snapshot'
+        when 'no_admin' then 'outgoing email: sender is not a migrated agent and the case has no owning agent'
+        else 'email has neither body nor subject'
+    end as reason,
+    incidentid as context
+from email_fate
+where fate <> 'out_of_scope' or (fate is null and body is null)
+order by activityid;
+
+insert into reports.out_of_scope
+select 'email', activityid, 'email not regarding a case'
+from email_fate
+where fate = 'out_of_scope'
+order by activityid;
+
+insert into reports.out_of_scope
+select 'activityparty', activitypartyid, 'consumed as email participants'
+from activityparty_rows
+order by activitypartyid;

@@ -1,0 +1,90 @@
+-- Builds reports.reconciliation (one row per source table: snapshot rows =
+-- staged + merged + rejected + out of scope) and reports.rejects_by_reason
+-- from snap_tables (the manifest, filled by the Go runner), stage.*,
+-- rejects.* and reports.out_of_scope.
+create or replace temp table fate_count as
+with staged as (
+    select source_table, count(*) as n from (
+        select source_table from stage.admins
+        union all select source_table from stage.teams
+        union all select source_table from stage.companies
+        union all select source_table from stage.contacts
+        union all select source_table from stage.conversations
+        union all select source_table from stage.conversation_parts
+    ) group by source_table
+),
+merged as (
+    select source_table, sum(len(merged_source_ids)) as n from stage.contacts group by source_table
+),
+rejected as (
+    select source_table, count(*) as n from (
+        select source_table from rejects.admins
+        union all select source_table from rejects.teams
+        union all select source_table from rejects.companies
+        union all select source_table from rejects.contacts
+        union all select source_table from rejects.conversations
+        union all select source_table from rejects.conversation_parts
+    ) group by source_table
+),
+out_of_scope as (
+    select source_table, count(*) as n from reports.out_of_scope group by source_table
+)
+select
+    t.source_table,
+    coalesce(s.n, 0) as staged,
+    coalesce(m.n, 0) as merged,
+    coalesce(r.n, 0) as rejected,
+    coalesce(o.n, 0) as out_of_scope
+from snap_tables t
+left join staged s on s.source_table = t.source_table
+left join merged m on m.source_table = t.source_table
+left join rejected r on r.source_table = t.source_table
+left join out_of_scope o on o.source_table = t.source_table;
+
+create table reports.reconciliation as
+with objects (source_table, object) as (
+    values
+        ('systemuser', 'admins'),
+        ('queue', 'teams'),
+        ('account', 'companies'),
+        ('contact', 'contacts'),
+        ('incident', 'conversations'),
+        ('email', 'conversation_parts'),
+        ('activityparty', 'email_participants'),
+        ('queueitem', 'case_routing')
+)
+select
+    o.object,
+    t.source_table,
+    t.source_count,
+    t.snapshot_rows,
+    cast(f.staged as bigint) as staged,
+    cast(f.merged as bigint) as merged,
+    cast(f.rejected as bigint) as rejected,
+    cast(f.out_of_scope as bigint) as out_of_scope,
+    t.snapshot_rows = f.staged + f.merged + f.rejected + f.out_of_scope as conserved,
+    t.status as snapshot_status,
+    t.ord
+from snap_tables t
+join objects o on o.source_table = t.source_table
+join fate_count f on f.source_table = t.source_table
+order by t.ord;
+
+create table reports.rejects_by_reason as
+select object, rule, reason, count(*) as rows
+from (
+    select 'admins' as object, rule, reason from rejects.admins
+    union all select 'teams', rule, reason from rejects.teams
+    union all select 'companies', rule, reason from rejects.companies
+    union all select 'contacts', rule, reason from rejects.contacts
+    union all select 'conversations', rule, reason from rejects.conversations
+    union all select 'conversation_parts', rule, reason from rejects.conversation_parts
+)
+group by object, rule, reason
+order by object, rule, reason;
+
+create table reports.out_of_scope_by_reason as
+select source_table, reason, count(*) as rows
+from reports.out_of_scope
+group by source_table, reason
+order by source_table, reason;

@@ -1,0 +1,248 @@
+// Package transform turns a Dataverse snapshot into the Intercom-shaped staging
+// database (contracts.md §2): views over the snapshot's Parquet in schema src,
+// then the numbered SQL in sql/ builds stage, rejects and reports from scratch.
+//
+// Decisions the SQL encodes (each visible in rejects or reports.notes):
+//   - A table the snapshot does not hold (absent from the manifest, or present
+//     with no files) gets an empty typed view with the columns the SQL reads,
+//     and a note; its reconciliation row shows 0 rows.
+//   - Columns the SQL reads but a table's Parquet lacks are added to its view
+//     as typed nulls, so an org without e.g. emailaddress3 still transforms.
+//   - Contacts: the first well-formed address among emailaddress1..3 makes a
+//     user; a malformed address is ignored with a note (never rejected), so a
+//     contact with only malformed addresses becomes a lead. Users are deduped
+//     on lower(trim(email)); the survivor is the active one, then the earliest
+//     createdon, then the smallest contactid.
+//   - Cases: statecode 0 is open, or snoozed when statuscode is 2 On Hold or
+//     3 Waiting for Details (the incident metadata's active-state reasons);
+//     snoozed_until is followupby, or null when the case has none (replay then
+//     picks its own wake-up time). Resolved and cancelled cases are closed;
+//     every case carries dynamics_state (Active, Resolved, Cancelled) so the
+//     cancelled ones stay distinguishable.
+//   - Email parts: a sender party without partyid is attributed to the
+//     conversation's contact with a note holding the address used.
+package transform
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+//go:embed sql/*.sql
+var sqlFiles embed.FS
+
+// Config says which snapshot to read and which staging database to (re)build.
+type Config struct {
+	SnapshotDir string
+	DBPath      string
+	Logger      *slog.Logger
+}
+
+// Reconciliation is one row of reports.reconciliation.
+type Reconciliation struct {
+	Object       string
+	SourceTable  string
+	SourceCount  int64 // the source's own count from the manifest, -1 if unknown
+	SnapshotRows int64
+	Staged       int64
+	Merged       int64
+	Rejected     int64
+	OutOfScope   int64
+	Conserved    bool
+}
+
+// Result summarises a transform run.
+type Result struct {
+	DBPath         string
+	Staged         map[string]int64 // stage table name → rows
+	Reconciliation []Reconciliation
+	Notes          []string // tables the snapshot did not hold, and similar
+}
+
+// Run verifies the snapshot, rebuilds stage, rejects and reports in the
+// DuckDB file at cfg.DBPath, and checks row conservation. When a table does not
+// conserve, the database is still written (for inspection) and an error lists
+// the tables.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+
+	man, err := readManifest(cfg.SnapshotDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifyFiles(cfg.SnapshotDir, man); err != nil {
+		return nil, err
+	}
+
+	db, conn, err := openStaging(ctx, cfg.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	defer conn.Close()
+
+	res := &Result{DBPath: cfg.DBPath}
+	if err := build(ctx, conn, cfg.SnapshotDir, man, res, log); err != nil {
+		return nil, err
+	}
+	if err := conn.Close(); err != nil {
+		return nil, fmt.Errorf("close staging connection %s: %w", cfg.DBPath, err)
+	}
+	if err := db.Close(); err != nil {
+		return nil, fmt.Errorf("close staging database %s: %w", cfg.DBPath, err)
+	}
+	restrictPerms(cfg.DBPath)
+
+	return res, conservationError(res.Reconciliation)
+}
+
+// build runs every step on one connection, because the UDFs, temp macros and
+// temp tables live on the connection that created them.
+func build(ctx context.Context, conn *sql.Conn, snapDir string, man *manifest, res *Result, log *slog.Logger) error {
+	if err := registerUDFs(conn); err != nil {
+		return err
+	}
+	notes, err := createSourceViews(ctx, conn, snapDir, man)
+	if err != nil {
+		return err
+	}
+	res.Notes = notes
+	for _, n := range notes {
+		log.Info("transform source note", "note", n)
+	}
+
+	if err := runSQLFiles(ctx, conn, log); err != nil {
+		return err
+	}
+
+	res.Staged, err = stagedCounts(ctx, conn)
+	if err != nil {
+		return err
+	}
+	res.Reconciliation, err = readReconciliation(ctx, conn)
+	if err != nil {
+		return err
+	}
+	log.Info("transform done", "tables", len(res.Reconciliation), "staged_contacts", res.Staged["contacts"],
+		"staged_conversations", res.Staged["conversations"])
+	return nil
+}
+
+// openStaging opens (creating if needed) the DuckDB file and returns a single
+// pinned connection with UTC as its time zone.
+func openStaging(ctx context.Context, path string) (*sql.DB, *sql.Conn, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("create staging directory %s: %w", dir, err)
+		}
+	}
+	connector, err := duckdb.NewConnector(path, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open staging database %s: %w", path, err)
+	}
+	db := sql.OpenDB(connector)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("connect to staging database %s: %w", path, err)
+	}
+	if _, err := conn.ExecContext(ctx, "set timezone = 'UTC'"); err != nil {
+		conn.Close()
+		db.Close()
+		return nil, nil, fmt.Errorf("set time zone on %s: %w", path, err)
+	}
+	return db, conn, nil
+}
+
+// restrictPerms keeps staging user-only: it holds customer data.
+func restrictPerms(path string) {
+	for _, p := range []string{path, path + ".wal"} {
+		if _, err := os.Stat(p); err == nil {
+			_ = os.Chmod(p, 0o600)
+		}
+	}
+}
+
+// runSQLFiles executes sql/*.sql in file-name order.
+func runSQLFiles(ctx context.Context, conn *sql.Conn, log *slog.Logger) error {
+	names, err := fs.Glob(sqlFiles, "sql/*.sql")
+	if err != nil {
+		return fmt.Errorf("list embedded sql: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		text, err := sqlFiles.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("read embedded %s: %w", name, err)
+		}
+		if _, err := conn.ExecContext(ctx, string(text)); err != nil {
+			return fmt.Errorf("run %s: %w", name, err)
+		}
+		log.Debug("transform step done", "file", name)
+	}
+	return nil
+}
+
+// stageTables are the tables of schema stage this package builds.
+var stageTables = []string{"admins", "teams", "data_attributes", "companies", "contacts",
+	"conversations", "conversation_parts"}
+
+func stagedCounts(ctx context.Context, conn *sql.Conn) (map[string]int64, error) {
+	out := make(map[string]int64, len(stageTables))
+	for _, t := range stageTables {
+		var n int64
+		if err := conn.QueryRowContext(ctx, "select count(*) from stage."+t).Scan(&n); err != nil {
+			return nil, fmt.Errorf("count stage.%s: %w", t, err)
+		}
+		out[t] = n
+	}
+	return out, nil
+}
+
+func readReconciliation(ctx context.Context, conn *sql.Conn) ([]Reconciliation, error) {
+	rows, err := conn.QueryContext(ctx, `select object, source_table, source_count, snapshot_rows,
+		staged, merged, rejected, out_of_scope, conserved from reports.reconciliation order by ord`)
+	if err != nil {
+		return nil, fmt.Errorf("read reports.reconciliation: %w", err)
+	}
+	defer rows.Close()
+	var out []Reconciliation
+	for rows.Next() {
+		var r Reconciliation
+		if err := rows.Scan(&r.Object, &r.SourceTable, &r.SourceCount, &r.SnapshotRows, &r.Staged,
+			&r.Merged, &r.Rejected, &r.OutOfScope, &r.Conserved); err != nil {
+			return nil, fmt.Errorf("scan reports.reconciliation: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// conservationError names every source table whose rows are not all accounted for.
+func conservationError(recs []Reconciliation) error {
+	var bad []string
+	for _, r := range recs {
+		if !r.Conserved {
+			bad = append(bad, fmt.Sprintf("%s (%s): snapshot %d != staged %d + merged %d + rejected %d + out of scope %d",
+				r.SourceTable, r.Object, r.SnapshotRows, r.Staged, r.Merged, r.Rejected, r.OutOfScope))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return errors.New("row conservation failed for " + strings.Join(bad, "; "))
+}

@@ -1,0 +1,362 @@
+package transform
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func runFixture(t *testing.T, tables map[string]fixtureTable) (string, *Result, error) {
+	t.Helper()
+	snap := t.TempDir()
+	writeSnapshot(t, snap, tables)
+	dbPath := filepath.Join(t.TempDir(), "staging.duckdb")
+	res, err := Run(context.Background(), Config{SnapshotDir: snap, DBPath: dbPath})
+	return dbPath, res, err
+}
+
+// queryRows renders every row of q as "v1|v2|..." with NULL for nulls.
+func queryRows(t *testing.T, dbPath, q string) []string {
+	t.Helper()
+	db, err := sql.Open("duckdb", dbPath+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	names, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(names))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			if v == nil {
+				parts[i] = "NULL"
+			} else {
+				parts[i] = fmt.Sprint(v)
+			}
+		}
+		out = append(out, strings.Join(parts, "|"))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func assertRows(t *testing.T, dbPath, q string, want []string) {
+	t.Helper()
+	got := queryRows(t, dbPath, q)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s\n got:\n  %s\nwant:\n  %s", q, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+func TestRunStagesFixture(t *testing.T) {
+	dbPath, res, err := runFixture(t, sampleTables())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Notes) != 0 {
+		t.Errorf("notes = %v, want none (every table present)", res.Notes)
+	}
+
+	tests := []struct {
+		name, query string
+		want        []string
+	}{
+		{"admins", "select * from stage.admins order by ord", []string{
+			"systemuser|u1|agent1@example.com|Agent One|1",
+		}},
+		{"teams", "select * from stage.teams order by ord", []string{
+			"queue|q1|Support|1",
+		}},
+		{"companies", "select source_table, source_id, company_id, name, website, industry, remote_created_at, " +
+			"custom_attributes::varchar, ord from stage.companies order by ord", []string{
+			"account|a2|a2|株式会社テスト|NULL|NULL|1485950400|{}|1",
+			"account|a1|a1|Acme|https://acme.example|Accounting|1488369600|{}|2",
+			"account|a4|a4|Lonely Ltd|NULL|NULL|1491048000|{}|3",
+		}},
+		{"contacts", "select source_table, source_id, role, external_id, email, name, phone, signed_up_at, " +
+			"company_source_id, merged_source_ids, custom_attributes::varchar, ord from stage.contacts order by ord", []string{
+			// c2 (older, inactive) and c3 (emailaddress2) share jane@example.com after trim+lower;
+			// signed_up_at is the oldest of the group.
+			`contact|c1|user|c1|jane@example.com|Jane Sample|+1 555|1468590310|a1|[c3 c2]|{"dynamics_contact_id":"c1"}|1`,
+			`contact|c4|lead|NULL|NULL|Zoë 😀 Ünïcode|+44 7700|1546300800|a1|[]|{"dynamics_contact_id":"c4"}|2`,
+			`contact|c5|user|c5|wang@example.cn|王小明|NULL|1559347200|a2|[]|{"dynamics_contact_id":"c5"}|3`,
+			// malformed only address: a lead
+			`contact|c6|lead|NULL|NULL|Bad Mail|NULL|1609459200|NULL|[]|{"dynamics_contact_id":"c6"}|4`,
+			// malformed emailaddress1, good emailaddress2; parent is a contact, so no company
+			`contact|c7|user|c7|fallback@example.com|Fallback|NULL|1612137600|NULL|[]|{"dynamics_contact_id":"c7"}|5`,
+		}},
+		{"conversations", "select source_id, contact_source_id, company_source_id, admin_source_id, team_source_id, " +
+			"title, body, created_at, updated_at, state, snoozed_until, closed_at, custom_attributes::varchar, ord " +
+			"from stage.conversations order by ord", []string{
+			`i1|c1|a1|u1|q1|Printer on fire|<p>Help <b>now</b></p>|1641031200|1641117600|open|NULL|NULL|` +
+				`{"dynamics_case_id":"i1","dynamics_case_number":"CAS-001","dynamics_priority":"High","dynamics_status":"In Progress","dynamics_state":"Active"}|1`,
+			`i2|c4|a1|NULL|NULL|Invoice question|<p>Line one<br>Line &lt;two&gt;</p>|1641204000|1641290400|closed|NULL|1641290400|` +
+				`{"dynamics_case_id":"i2","dynamics_case_number":"CAS-002","dynamics_priority":"Normal","dynamics_status":"Problem Solved","dynamics_state":"Resolved"}|2`,
+			`i3|c5|a2|u1|NULL|お問い合わせ|<p>お問い合わせ</p>|1641376800|1641463200|snoozed|1893456000|NULL|` +
+				`{"dynamics_case_id":"i3","dynamics_case_number":"CAS-003","dynamics_priority":"Low","dynamics_status":"On Hold","dynamics_state":"Active"}|3`,
+			`i5|c5|a2|NULL|NULL|Never mind|<p>Never mind</p>|1641636000|1641722400|closed|NULL|1641722400|` +
+				`{"dynamics_case_id":"i5","dynamics_case_number":"CAS-005","dynamics_priority":"Normal","dynamics_status":"Cancelled","dynamics_state":"Cancelled"}|4`,
+			`i6|c6|NULL|NULL|NULL|Need info|<p>plain</p>|1641808800|1641812400|snoozed|NULL|NULL|` +
+				`{"dynamics_case_id":"i6","dynamics_case_number":"CAS-006","dynamics_priority":"Normal","dynamics_status":"Waiting for Details","dynamics_state":"Active"}|5`,
+		}},
+		{"parts", "select * from stage.conversation_parts order by ord", []string{
+			// e2 was sent before e1 although it sorts after it by id
+			"email|e2|i1|1|admin|NULL|u1|comment|<p>On it</p>|1641034800|1",
+			"email|e1|i1|2|contact|c1|NULL|comment|<div>Still burning 🔥</div>|1641038400|2",
+			"email|e3|i1|3|contact|c1|NULL|comment|<p>thanks</p>|1641042000|3",
+			`email|e8|i3|1|admin|NULL|u1|comment|Waiting on <a href="https://x.example/a" rel="nofollow">you</a>` +
+				`<table><tr><td>1</td></tr></table>|1641380400|4`,
+		}},
+		{"data attributes", "select model, name, data_type, source_table, source_id, ord from stage.data_attributes order by ord", []string{
+			"contact|dynamics_contact_id|string|contact|contactid|1",
+			"conversation|dynamics_case_id|string|incident|incidentid|2",
+			"conversation|dynamics_case_number|string|incident|ticketnumber|3",
+			"conversation|dynamics_priority|string|incident|prioritycode|4",
+			"conversation|dynamics_state|string|incident|statecode|5",
+			"conversation|dynamics_status|string|incident|statuscode|6",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { assertRows(t, dbPath, tt.query, tt.want) })
+	}
+}
+
+func TestRunRejectsWithReasons(t *testing.T) {
+	dbPath, _, err := runFixture(t, sampleTables())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := `select object, source_id, rule from (
+		select 'admins' as object, source_id, rule from rejects.admins
+		union all select 'teams', source_id, rule from rejects.teams
+		union all select 'companies', source_id, rule from rejects.companies
+		union all select 'contacts', source_id, rule from rejects.contacts
+		union all select 'conversations', source_id, rule from rejects.conversations
+		union all select 'conversation_parts', source_id, rule from rejects.conversation_parts)
+		order by object, source_id`
+	assertRows(t, dbPath, q, []string{
+		"admins|u2|no_email",
+		"companies|a3|missing_name",
+		"conversation_parts|e4|no_admin",
+		"conversation_parts|e5|parent_rejected",
+		"conversations|i4|no_contact",
+		"teams|q3|missing_name",
+	})
+	assertRows(t, dbPath, "select source_table, source_id, reason from reports.out_of_scope "+
+		"where source_table in ('systemuser', 'queue', 'email') order by all", []string{
+		"email|e6|email not regarding a case",
+		"email|e7|email not regarding a case",
+		"queue|q2|private (personal) queue, not a team",
+		"systemuser|u3|application or non-interactive user, not an agent",
+	})
+	assertRows(t, dbPath, "select source_id, note from reports.notes where object <> 'contacts' order by all", []string{
+		"e3|sender has no partyid: attributed to the conversation contact (address used: jane.other@example.com)",
+		"i2|contact from the account primarycontactid",
+		"i3|contact: oldest contact of the account",
+	})
+	// every reason in a rejects table has a row in rejects_by_reason
+	assertRows(t, dbPath, "select object, rule, rows from reports.rejects_by_reason order by all", []string{
+		"admins|no_email|1",
+		"companies|missing_name|1",
+		"conversation_parts|no_admin|1",
+		"conversation_parts|parent_rejected|1",
+		"conversations|no_contact|1",
+		"teams|missing_name|1",
+	})
+}
+
+func TestRunConservation(t *testing.T) {
+	_, res, err := runFixture(t, sampleTables())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Reconciliation{
+		{"admins", "systemuser", 3, 3, 1, 0, 1, 1, true},
+		{"teams", "queue", 3, 3, 1, 0, 1, 1, true},
+		{"companies", "account", 4, 4, 3, 0, 1, 0, true},
+		{"contacts", "contact", 7, 7, 5, 2, 0, 0, true},
+		{"conversations", "incident", 6, 6, 5, 0, 1, 0, true},
+		{"conversation_parts", "email", 8, 8, 4, 0, 2, 2, true},
+		{"email_participants", "activityparty", 6, 6, 0, 0, 0, 6, true},
+		{"case_routing", "queueitem", 2, 2, 0, 0, 0, 2, true},
+	}
+	if !reflect.DeepEqual(res.Reconciliation, want) {
+		t.Errorf("reconciliation\n got %+v\nwant %+v", res.Reconciliation, want)
+	}
+	if res.Staged["contacts"] != 5 || res.Staged["conversation_parts"] != 4 || res.Staged["data_attributes"] != 6 {
+		t.Errorf("staged = %v", res.Staged)
+	}
+}
+
+// allTables dumps every table of stage, rejects and reports in stored order.
+func allTables(t *testing.T, dbPath string) map[string][]string {
+	t.Helper()
+	names := queryRows(t, dbPath, `select schema_name || '.' || table_name from duckdb_tables()
+		where schema_name in ('stage', 'rejects', 'reports') order by 1`)
+	out := map[string][]string{}
+	for _, n := range names {
+		out[n] = queryRows(t, dbPath, "select * from "+n)
+	}
+	return out
+}
+
+func TestRunDeterministicAndIdempotent(t *testing.T) {
+	snap := t.TempDir()
+	writeSnapshot(t, snap, sampleTables())
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.duckdb"), filepath.Join(dir, "b.duckdb")
+	for _, p := range []string{a, b, b} { // b twice: a rerun rebuilds in place
+		if _, err := Run(context.Background(), Config{SnapshotDir: snap, DBPath: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ta, tb := allTables(t, a), allTables(t, b)
+	if len(ta) < 15 {
+		t.Fatalf("only %d tables: %v", len(ta), ta)
+	}
+	if !reflect.DeepEqual(ta, tb) {
+		for name := range ta {
+			if !reflect.DeepEqual(ta[name], tb[name]) {
+				t.Errorf("%s differs between runs:\n%v\n%v", name, ta[name], tb[name])
+			}
+		}
+	}
+	if st, err := os.Stat(a); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("staging file mode = %v, %v; want 0600", st.Mode(), err)
+	}
+}
+
+func TestRunRefusesTamperedParquet(t *testing.T) {
+	snap := t.TempDir()
+	writeSnapshot(t, snap, sampleTables())
+	path := filepath.Join(snap, "tables", "contact", "part-00000.parquet")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), Config{SnapshotDir: snap, DBPath: filepath.Join(t.TempDir(), "s.duckdb")})
+	if err == nil || !strings.Contains(err.Error(), "tables/contact/part-00000.parquet") {
+		t.Fatalf("err = %v, want a sha256 mismatch naming the contact file", err)
+	}
+}
+
+func TestRunRefusesIncompleteSnapshot(t *testing.T) {
+	snap := t.TempDir()
+	writeSnapshot(t, snap, sampleTables())
+	man := filepath.Join(snap, "manifest.json")
+	b, _ := os.ReadFile(man)
+	os.WriteFile(man, []byte(strings.Replace(string(b), `"complete": true`, `"complete": false`, 1)), 0o644)
+	_, err := Run(context.Background(), Config{SnapshotDir: snap, DBPath: filepath.Join(t.TempDir(), "s.duckdb")})
+	if err == nil || !strings.Contains(err.Error(), "not complete") {
+		t.Fatalf("err = %v, want incomplete snapshot", err)
+	}
+}
+
+// A snapshot without queue items, activity parties or systemusers still
+// transforms: the views are empty, and parts fall back to the case owner.
+func TestRunAbsentTables(t *testing.T) {
+	tables := sampleTables()
+	delete(tables, "queueitem")
+	delete(tables, "activityparty")
+	dbPath, res, err := runFixture(t, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Notes) != 2 || !strings.Contains(strings.Join(res.Notes, ";"), "queueitem: not in the snapshot (status absent)") {
+		t.Errorf("notes = %v", res.Notes)
+	}
+	assertRows(t, dbPath, "select source_id, team_source_id from stage.conversations where source_id = 'i1'",
+		[]string{"i1|NULL"})
+	// without sender parties: incoming → case contact, outgoing → case owner
+	assertRows(t, dbPath, "select source_id, author_type, contact_source_id, admin_source_id from stage.conversation_parts order by ord",
+		[]string{"e2|admin|NULL|u1", "e1|contact|c1|NULL", "e3|contact|c1|NULL", "e8|admin|NULL|u1"})
+	assertRows(t, dbPath, "select source_table, snapshot_rows, snapshot_status, source_count, conserved "+
+		"from reports.reconciliation where source_table in ('activityparty', 'queueitem') order by ord",
+		[]string{"activityparty|0|absent|-1|true", "queueitem|0|absent|-1|true"})
+}
+
+// Columns the SQL reads but the snapshot lacks become typed nulls.
+func TestRunMissingColumns(t *testing.T) {
+	tables := sampleTables()
+	tables["queue"] = fixtureTable{schema: "queueid varchar, name varchar", rows: []string{"('q1', 'Support')"}}
+	dbPath, _, err := runFixture(t, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertRows(t, dbPath, "select * from stage.teams", []string{"queue|q1|Support|1"})
+}
+
+// The real duplicate-email shape from BR02: rows 1-3 are one person.
+func TestRunBR02DuplicateEmails(t *testing.T) {
+	csvPath, err := filepath.Abs("testdata/br02_contacts_duplicate_email.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := sampleTables()
+	tables["contact"] = fixtureTable{query: "select contactid, fullname, emailaddress1, emailaddress2, " +
+		"cast(createdon as timestamptz) as createdon, cast(statecode as integer) as statecode " +
+		"from read_csv('" + csvPath + "', all_varchar = true)"}
+	tables["incident"] = fixtureTable{schema: sampleTables()["incident"].schema}
+	tables["email"] = fixtureTable{schema: sampleTables()["email"].schema}
+	dbPath, res, err := runFixture(t, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertRows(t, dbPath, "select source_id, role, email, name, merged_source_ids from stage.contacts order by ord", []string{
+		"6f1c6e2a-0b1f-e911-a98a-000d3a1c5a01|user|jane.sample@example.com|Jane Sample|" +
+			"[8b3e804c-0b1f-e911-a98a-000d3a1c5a03 7a2d7f3b-0b1f-e911-a98a-000d3a1c5a02]",
+		"9c4f915d-0b1f-e911-a98a-000d3a1c5a04|user|sam.other@example.com|Sam Other|[]",
+	})
+	for _, r := range res.Reconciliation {
+		if r.SourceTable == "contact" && (r.Staged != 2 || r.Merged != 2 || !r.Conserved) {
+			t.Errorf("contact reconciliation = %+v", r)
+		}
+	}
+}
+
+// A snapshot that repeats a primary key (paging drift) cannot conserve; Run
+// must say so rather than stage quietly.
+func TestRunReportsNonConservation(t *testing.T) {
+	tables := sampleTables()
+	acc := tables["account"]
+	acc.rows = append(acc.rows, acc.rows[3]) // a4 twice
+	tables["account"] = acc
+	_, _, err := runFixture(t, tables)
+	if err == nil || !strings.Contains(err.Error(), "account (companies): snapshot 5") {
+		t.Fatalf("err = %v, want a conservation failure for account", err)
+	}
+}
+
+func TestConservationError(t *testing.T) {
+	if err := conservationError([]Reconciliation{{Object: "x", SourceTable: "y", Conserved: true}}); err != nil {
+		t.Errorf("conserved rows gave %v", err)
+	}
+	err := conservationError([]Reconciliation{{Object: "contacts", SourceTable: "contact", SnapshotRows: 3, Staged: 1}})
+	if err == nil || !strings.Contains(err.Error(), "contact (contacts): snapshot 3 != staged 1") {
+		t.Errorf("err = %v", err)
+	}
+}

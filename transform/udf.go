@@ -1,0 +1,101 @@
+package transform
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"html"
+	"regexp"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
+	"github.com/microcosm-cc/bluemonday"
+)
+
+// htmlPolicy is built once; bluemonday policies are safe for concurrent use,
+// which matters because DuckDB calls UDFs from several threads.
+var htmlPolicy = bluemonday.UGCPolicy()
+
+// SanitizeHTML keeps basic formatting, links, lists and tables, drops script
+// and style elements with their content, and unwraps anything else (old
+// <font>, <span style>, Office markup) into its text.
+func SanitizeHTML(s string) string {
+	return strings.TrimSpace(htmlPolicy.Sanitize(s))
+}
+
+// TextToHTML turns plain text (case descriptions are plain-text Memo columns)
+// into HTML paragraphs, escaping markup and keeping line breaks.
+func TextToHTML(s string) string {
+	s = strings.ReplaceAll(strings.TrimSpace(s), "\r\n", "\n")
+	if s == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, para := range splitParagraphs(s) {
+		lines := strings.Split(para, "\n")
+		for i := range lines {
+			lines[i] = html.EscapeString(lines[i])
+		}
+		b.WriteString("<p>" + strings.Join(lines, "<br>") + "</p>")
+	}
+	return b.String()
+}
+
+var blankLines = regexp.MustCompile(`\n[ \t]*\n+`)
+
+func splitParagraphs(s string) []string {
+	var out []string
+	for _, p := range blankLines.Split(s, -1) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// looksLikeHTML decides between the two: a common HTML tag or an HTML
+// comment/doctype. A bare "<two>" in a plain-text description stays text.
+var looksLikeHTML = regexp.MustCompile(`(?i)<(?:!--|!doctype|/?(?:html|head|body|p|div|span|br|hr|b|i|u|` +
+	`strong|em|a|img|font|table|tr|td|th|tbody|thead|ul|ol|li|h[1-6]|blockquote|pre|code|script|style)\b)`)
+
+// BodyHTML sanitises s when it holds markup and converts it from plain text
+// otherwise.
+func BodyHTML(s string) string {
+	if looksLikeHTML.MatchString(s) {
+		return SanitizeHTML(s)
+	}
+	return TextToHTML(s)
+}
+
+// stringUDF adapts a func(string) string to a DuckDB varchar → varchar scalar
+// function (null in, null out).
+type stringUDF struct{ fn func(string) string }
+
+func (u *stringUDF) Config() duckdb.ScalarFuncConfig {
+	vc, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{vc}, ResultTypeInfo: vc}
+}
+
+func (u *stringUDF) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(values []driver.Value) (any, error) {
+		s, ok := values[0].(string)
+		if !ok {
+			return nil, fmt.Errorf("expected varchar, got %T", values[0])
+		}
+		return u.fn(s), nil
+	}}
+}
+
+// registerUDFs makes sanitize_html, text_to_html and body_html available on conn.
+func registerUDFs(conn *sql.Conn) error {
+	for name, fn := range map[string]func(string) string{
+		"sanitize_html": SanitizeHTML,
+		"text_to_html":  TextToHTML,
+		"body_html":     BodyHTML,
+	} {
+		if err := duckdb.RegisterScalarUDF(conn, name, &stringUDF{fn: fn}); err != nil {
+			return fmt.Errorf("register udf %s: %w", name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,25 @@
+package transform
+
+import "testing"
+
+func TestBodyHTML(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"script dropped with content", `<p>Hi</p><script>alert("x")</script>`, `<p>Hi</p>`},
+		{"style dropped with content", `<style>p{color:red}</style><b>bold</b>`, `<b>bold</b>`},
+		{"font unwrapped to text", `<font face="Arial" size="2">old</font> mail`, `old mail`},
+		{"links kept, made nofollow", `<a href="https://a.example/x">x</a>`, `<a href="https://a.example/x" rel="nofollow">x</a>`},
+		{"javascript link dropped", `<a href="javascript:alert(1)">x</a>`, `x`},
+		{"tables kept", `<table><tr><td>1</td></tr></table>`, `<table><tr><td>1</td></tr></table>`},
+		{"plain text escaped, lines kept", "a < b\nc & d\n\nnext", `<p>a &lt; b<br>c &amp; d</p><p>next</p>`},
+		{"bare angle words stay text", "use <two> words", `<p>use &lt;two&gt; words</p>`},
+		{"emoji and CJK untouched", "<p>火事 🔥</p>", "<p>火事 🔥</p>"},
+		{"blank", "  ", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := BodyHTML(tt.in); got != tt.want {
+				t.Errorf("BodyHTML(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
