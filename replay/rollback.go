@@ -237,11 +237,14 @@ func restoreCompanyOp(c *Client, o op, id string, before json.RawMessage) (op, b
 	if err := json.Unmarshal(before, &prev); err != nil {
 		return o, false
 	}
-	req := CompanyRequest{Name: prev.Name, Website: prev.Website, Industry: prev.Industry,
-		RemoteCreatedAt: prev.RemoteCreatedAt, CustomAttributes: prev.CustomAttributes}
-	o.method, o.path, o.body = "PUT", "/companies/"+escape(id), req
+	// The upsert on company_id writes the old values back.
+	// TODO: fields that were empty before and set by replay are not cleared.
+	req := CompanyRequest{CompanyID: prev.CompanyID, Name: prev.Name, Website: prev.Website,
+		Industry: prev.Industry, RemoteCreatedAt: prev.RemoteCreatedAt, CustomAttributes: prev.CustomAttributes}
+	o.method, o.path, o.body = "POST", "/companies", req
 	o.send = func(ctx context.Context, _ bool) (outcome, error) {
-		return outcome{id: id}, c.UpdateCompany(ctx, id, req)
+		_, err := c.UpsertCompany(ctx, req)
+		return outcome{id: id}, err
 	}
 	return o, true
 }

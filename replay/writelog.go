@@ -194,6 +194,9 @@ func readLogFile(path string, fn func(Record)) error {
 			bad = fmt.Sprintf("line %d: %v", line, err)
 			continue
 		}
+		if string(r.Before) == "null" {
+			r.Before = nil
+		}
 		fn(r)
 	}
 	return sc.Err()
@@ -279,14 +282,16 @@ func ReadLogs(dir string) (*LogCounts, error) {
 	kindOf := map[string]string{}
 	final := map[string]Record{}
 	var order []string
-	runs := map[string]bool{}
-	err := readAll(dir, func(r Record) {
+	paths, err := logFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range paths {
+		lc.Runs = append(lc.Runs, strings.TrimSuffix(filepath.Base(p), ".jsonl"))
+	}
+	err = readAll(dir, func(r Record) {
 		if r.DryRun {
 			return
-		}
-		if !runs[r.Run] {
-			runs[r.Run] = true
-			lc.Runs = append(lc.Runs, r.Run)
 		}
 		if r.Type == "intent" {
 			kindOf[r.Op] = r.Kind

@@ -49,8 +49,12 @@ func renderMarkdown(res *Result, cfg Config) string {
 
 	b.WriteString("```\n")
 	for _, r := range res.Rows {
-		fmt.Fprintf(&b, "%s %s → %s: %d in = %d staged + %d merged + %d rejected + %d out of scope",
-			mark(r.OK()), r.SourceTable, r.Object, r.SnapshotRows, r.Staged, r.Merged, r.Rejected, r.OutOfScope)
+		eq := "="
+		if !r.Conserved {
+			eq = "≠"
+		}
+		fmt.Fprintf(&b, "%s %s → %s: %d in %s %d staged + %d merged + %d rejected + %d out of scope",
+			mark(r.OK()), r.SourceTable, r.Object, r.SnapshotRows, eq, r.Staged, r.Merged, r.Rejected, r.OutOfScope)
 		if r.Written != nil {
 			fmt.Fprintf(&b, "; %d of %d written", *r.Written, r.Staged)
 		}

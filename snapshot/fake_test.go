@@ -30,7 +30,7 @@ type step struct {
 	status  int
 	headers map[string]string
 	body    string
-	drop    bool // hang up without answering
+	drop    bool // hang up half-way through the answer
 }
 
 // fakeSet serves an entity set, either from rows paged by the fake or from
@@ -199,6 +199,8 @@ func (f *fakeDV) answer(w http.ResponseWriter, s step) {
 	if s.drop {
 		hj, _ := w.(http.Hijacker)
 		conn, _, _ := hj.Hijack()
+		// Half an answer, then hang up: net/http cannot retry this one itself.
+		io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"value\":[")
 		conn.Close()
 		return
 	}

@@ -144,7 +144,7 @@ func TestIncidentColumnsRoundTripThroughDuckDB(t *testing.T) {
 			"78914942-34cb-ed11-b596-0022481d68cd", "account", "Contoso Ltd", "NULL",
 			"[100000000, 100000002]", "[Email, Web]", "9007199254740993", "true", "<p>hi</p>"},
 		{"NULL", "NULL", "NULL", "NULL", "NULL", "100000007", "Low (custom)", "NULL", "NULL", "NULL", "NULL",
-			"[100000009, 100000000]", "[NULL, Email]", "1", "NULL", "NULL"},
+			"[100000009, 100000000]", "[Chat, Email]", "1", "NULL", "NULL"},
 		{"-0.0001", "1.0000", "1753-01-01", "NULL", "Resolved", "2", "Normal",
 			"6f1c6e2a-0b1f-e911-a98a-000d3a1c5a01", "contact", "NULL", "Support Team ",
 			"NULL", "NULL", "9223372036854775807", "false", ""},

@@ -31,11 +31,18 @@ func writePart(root, rel string, rec arrow.RecordBatch) (FileEntry, error) {
 			fw.Close()
 			return err
 		}
-		if got := fw.NumRows(); int64(got) != rec.NumRows() {
-			fw.Close()
-			return fmt.Errorf("parquet writer holds %d rows, record has %d", got, rec.NumRows())
+		if err := fw.Close(); err != nil {
+			return err
 		}
-		return fw.Close()
+		// Read the count back from the footer: rows read must equal rows written.
+		md, err := fw.FileMetadata()
+		if err != nil {
+			return err
+		}
+		if md.NumRows != rec.NumRows() {
+			return fmt.Errorf("parquet footer holds %d rows, record has %d", md.NumRows, rec.NumRows())
+		}
+		return nil
 	})
 	fe.Rows = rec.NumRows()
 	return fe, err

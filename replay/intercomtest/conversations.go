@@ -62,6 +62,10 @@ func (s *Server) conversationJSON(cv *Conversation, parts []Part) map[string]any
 	if ca == nil {
 		ca = map[string]any{}
 	}
+	delivered, author := "customer_initiated", s.authorJSON(cv.ContactRole, cv.ContactID)
+	if cv.SourceAdminID != "" {
+		delivered, author = "admin_initiated", s.authorJSON("admin", cv.SourceAdminID)
+	}
 	return map[string]any{
 		"type": "conversation", "id": cv.ID, "title": nullable(cv.Title),
 		"created_at": cv.CreatedAt, "updated_at": cv.UpdatedAt, "waiting_since": nil,
@@ -70,8 +74,8 @@ func (s *Server) conversationJSON(cv *Conversation, parts []Part) map[string]any
 		"admin_assignee_id": nullableID(cv.AdminAssigneeID), "team_assignee_id": nullableID(cv.TeamAssigneeID),
 		"company": nullable(cv.CompanyID),
 		"source": map[string]any{"type": "conversation", "id": cv.MessageID,
-			"delivered_as": "customer_initiated", "subject": "", "body": cv.Body,
-			"author": s.authorJSON(cv.ContactRole, cv.ContactID), "attachments": []any{},
+			"delivered_as": delivered, "subject": "", "body": cv.Body,
+			"author": author, "attachments": []any{},
 			"url": nil, "redacted": false},
 		"contacts": map[string]any{"type": "contact.list", "contacts": []any{
 			map[string]any{"type": "contact", "id": cv.ContactID, "external_id": nullable(ext)}}},

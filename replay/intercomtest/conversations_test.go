@@ -65,7 +65,7 @@ func TestConversationHistoryBR01(t *testing.T) {
 		if p["part_type"] != wantTypes[i] {
 			t.Errorf("part %d type %v, want %s", i, p["part_type"], wantTypes[i])
 		}
-		if i < 3 && p["created_at"].(float64) != steps[i]["created_at"].(float64) {
+		if i < 3 && int(p["created_at"].(float64)) != steps[i]["created_at"].(int) {
 			t.Errorf("part %d created_at %v, want %v", i, p["created_at"], steps[i]["created_at"])
 		}
 	}
@@ -201,5 +201,34 @@ func TestNotifications(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNotificationsOutsideReplies(t *testing.T) {
+	admin := testAdmins[0].ID
+	s := newTestServer(t, Options{Validate: true})
+	cid := createContact(t, s, map[string]any{"email": "a@example.com"})
+	convID := createConversation(t, s, cid, 1609459200)
+
+	must(t, do(t, s, "POST", "/conversations/"+convID+"/parts", "2.14", map[string]any{
+		"message_type": "close", "type": "admin", "admin_id": admin}), 200)
+	if n := s.Notifications(); n != 0 {
+		t.Fatalf("silent close notified %d", n)
+	}
+	must(t, do(t, s, "POST", "/conversations/"+convID+"/parts", "2.14", map[string]any{
+		"message_type": "close", "type": "admin", "admin_id": admin, "body": "Goodbye"}), 200)
+	if n := s.Notifications(); n != 1 {
+		t.Fatalf("close with a message notified %d, want 1", n)
+	}
+
+	msg := must(t, do(t, s, "POST", "/messages", "2.14", map[string]any{"message_type": "inapp",
+		"body": "hello", "from": map[string]any{"type": "admin", "id": admin},
+		"to": map[string]any{"type": "user", "id": cid}, "create_conversation_without_contact_reply": true}), 200)
+	if n := s.Notifications(); n != 2 || msg["conversation_id"] == nil {
+		t.Errorf("outbound message: %d notifications, answer %v", n, msg)
+	}
+	log := s.NotificationLog()
+	if log[1].Path != "/messages" || log[0].Path != "/conversations/"+convID+"/parts" {
+		t.Errorf("notification log = %+v", log)
 	}
 }

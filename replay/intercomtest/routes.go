@@ -54,6 +54,8 @@ func (s *Server) routes() http.Handler {
 	add("POST /conversations/{conversation_id}/parts", s.manageConversation)
 	add("POST /conversations/search", s.searchConversations)
 
+	add("POST /messages", s.createMessage)
+
 	add("GET /data_attributes", s.listDataAttributes)
 	add("POST /data_attributes", s.createDataAttribute)
 	add("PUT /data_attributes/{data_attribute_id}", s.updateDataAttribute)

@@ -31,7 +31,8 @@ type Company struct {
 // Conversation is the emulator's record of a conversation with its parts in order.
 type Conversation struct {
 	ID, Title, State       string
-	ContactID, ContactRole string // the contact that started it
+	ContactID, ContactRole string // the contact that started it (or was messaged)
+	SourceAdminID          string // set when an admin's outbound message opened it
 	Body, MessageID        string // the opening message (source)
 	AdminAssigneeID        string
 	TeamAssigneeID         string

@@ -9,8 +9,8 @@ import (
 
 // window is one user's sliding service-protection window.
 type window struct {
-	starts []time.Time     // request times, oldest first (at most RequestsPerWindow)
-	execs  []execSpan      // handler durations, oldest first
+	starts []time.Time // request times, oldest first (at most RequestsPerWindow)
+	execs  []execSpan  // handler durations, oldest first
 }
 
 type execSpan struct {

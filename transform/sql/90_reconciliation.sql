@@ -1,16 +1,16 @@
 -- Builds reports.reconciliation (one row per source table: snapshot rows =
--- staged + merged + rejected + out of scope) and reports.rejects_by_reason
+-- staged + merged + rejected + out of scope, no id staged twice) and reports.rejects_by_reason
 -- from snap_tables (the manifest, filled by the Go runner), stage.*,
 -- rejects.* and reports.out_of_scope.
 create or replace temp table fate_count as
 with staged as (
-    select source_table, count(*) as n from (
-        select source_table from stage.admins
-        union all select source_table from stage.teams
-        union all select source_table from stage.companies
-        union all select source_table from stage.contacts
-        union all select source_table from stage.conversations
-        union all select source_table from stage.conversation_parts
+    select source_table, count(*) as n, count(distinct source_id) as ids from (
+        select source_table, source_id from stage.admins
+        union all select source_table, source_id from stage.teams
+        union all select source_table, source_id from stage.companies
+        union all select source_table, source_id from stage.contacts
+        union all select source_table, source_id from stage.conversations
+        union all select source_table, source_id from stage.conversation_parts
     ) group by source_table
 ),
 merged as (
@@ -32,6 +32,7 @@ out_of_scope as (
 select
     t.source_table,
     coalesce(s.n, 0) as staged,
+    coalesce(s.ids, 0) as staged_ids,
     coalesce(m.n, 0) as merged,
     coalesce(r.n, 0) as rejected,
     coalesce(o.n, 0) as out_of_scope
@@ -62,7 +63,8 @@ select
     cast(f.merged as bigint) as merged,
     cast(f.rejected as bigint) as rejected,
     cast(f.out_of_scope as bigint) as out_of_scope,
-    t.snapshot_rows = f.staged + f.merged + f.rejected + f.out_of_scope as conserved,
+    -- a row staged twice would hide a lost one: staged ids must be distinct too.
+    t.snapshot_rows = f.staged + f.merged + f.rejected + f.out_of_scope and f.staged = f.staged_ids as conserved,
     t.status as snapshot_status,
     t.ord
 from snap_tables t

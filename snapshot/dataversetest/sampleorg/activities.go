@@ -344,7 +344,7 @@ func (o *Org) annotationRow(a int) Row {
 		"filename": nil, "mimetype": nil, "documentbody": nil, "filesize": 0,
 		"ownerid": o.ref("systemuser", cf.owner), "owninguser": o.ref("systemuser", cf.owner),
 		"createdby": o.ref("systemuser", cf.owner), "modifiedby": o.ref("systemuser", cf.owner),
-		"createdon": created, "modifiedon": created, "langid": "en-US", "versionnumber": o.version("annotation", a),
+		"createdon": created, "modifiedon": created, "langid": "en", "versionnumber": o.version("annotation", a),
 	}
 	if r.chance(40) {
 		body := []byte(fmt.Sprintf("log line 1 for %s\nlog line 2\n", cf.ticket))

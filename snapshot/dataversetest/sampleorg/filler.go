@@ -14,7 +14,10 @@ import (
 // points at a generated row.
 func (o *Org) fill(table string, i int, row Row) {
 	for _, a := range o.schemas[table].Columns() {
-		if _, ok := row[a.LogicalName]; ok {
+		if v, ok := row[a.LogicalName]; ok {
+			if s, isStr := v.(string); isStr && a.MaxLength > 0 {
+				row[a.LogicalName] = clip(s, a.MaxLength) // stories respect MaxLength too
+			}
 			continue
 		}
 		r := newRnd(o.seed, table+"/"+a.LogicalName, i)
