@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -54,7 +55,7 @@ func TestCrashResume(t *testing.T) {
 	base := intercomtest.NewServer(emulatorOptions())
 	defer base.Close()
 	baseLogs := t.TempDir()
-	if _, err := Run(t.Context(), testConfig(t, base, db, baseLogs)); err != nil {
+	if _, err := Run(t.Context(), testConfig(t, base.URL, db, baseLogs)); err != nil {
 		t.Fatal(err)
 	}
 	want := fingerprint(base)
@@ -63,18 +64,36 @@ func TestCrashResume(t *testing.T) {
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d, %d log lines in a clean run", seed, total)
 	rnd := rand.New(rand.NewPCG(uint64(seed), 0))
-	for i := range 4 {
+	for i := range 6 {
+		// Even rounds kill after a random number of log lines; odd rounds kill
+		// inside the emulator right after a write committed, so the child
+		// never sees the answer: an intent without outcome, object present.
 		killAt := 1 + rnd.IntN(total-1)
+		killOnWrite := 0
+		if i%2 == 1 {
+			killAt, killOnWrite = total+1, 1+rnd.IntN(total/2)
+		}
 		t.Run("kill", func(t *testing.T) {
-			em := intercomtest.New(emulatorOptions())
+			var child atomic.Pointer[os.Process]
+			var writes atomic.Int32
+			opts := emulatorOptions()
+			opts.LoseResponse = func(r *http.Request, seq int) bool {
+				if int(writes.Add(1)) != killOnWrite {
+					return false
+				}
+				if p := child.Load(); p != nil {
+					_ = p.Kill()
+				}
+				return true
+			}
+			em := intercomtest.New(opts)
 			hs := httptest.NewServer(slowHandler(em.Handler()))
 			defer hs.Close()
 			logDir := t.TempDir()
-			lines := crashChild(t, db, hs.URL, logDir, killAt)
-			t.Logf("round %d: killed after %d lines (aimed at %d)", i, lines, killAt)
+			lines := crashChild(t, db, hs.URL, logDir, killAt, &child)
+			t.Logf("round %d: killed after %d lines (aimed at line %d / write %d)", i, lines, killAt, killOnWrite)
 
-			cfg := testConfig(t, nil, db, logDir)
-			cfg.BaseURL = hs.URL
+			cfg := testConfig(t, hs.URL, db, logDir)
 			sum, err := Run(t.Context(), cfg)
 			if err != nil || len(sum.Failures) > 0 {
 				t.Fatalf("resume: %v %+v", err, sum.Failures)
@@ -91,7 +110,7 @@ func TestCrashResume(t *testing.T) {
 
 // crashChild runs replay in a child process and SIGKILLs it once the write
 // logs hold killAt lines (or it ends). It returns the lines seen at the kill.
-func crashChild(t *testing.T, db, url, logDir string, killAt int) int {
+func crashChild(t *testing.T, db, url, logDir string, killAt int, child *atomic.Pointer[os.Process]) int {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperReplayProcess$")
 	cmd.Env = append(os.Environ(), helperEnv+"=1", "D2I_TEST_DB="+db, "D2I_TEST_URL="+url,
@@ -101,12 +120,17 @@ func crashChild(t *testing.T, db, url, logDir string, killAt int) int {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	child.Store(cmd.Process)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	for {
 		select {
 		case err := <-done:
-			t.Logf("child finished before the kill (%v)", err)
+			if cmd.ProcessState.Success() {
+				t.Logf("child finished before the kill")
+			} else if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+				t.Fatalf("child failed: %v\n%s", err, out.String())
+			}
 			return countLines(t, logDir)
 		default:
 		}

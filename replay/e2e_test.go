@@ -28,13 +28,13 @@ func newEmulator(t *testing.T, mod func(*intercomtest.Options)) *intercomtest.Se
 	return s
 }
 
-func testConfig(t *testing.T, srv *intercomtest.Server, db, logDir string) Config {
-	return Config{DBPath: db, BaseURL: srv.URL, Token: secretToken, LogDir: logDir, Workers: 3,
+func testConfig(t *testing.T, url, db, logDir string) Config {
+	return Config{DBPath: db, BaseURL: url, Token: secretToken, LogDir: logDir, Workers: 3,
 		RatePerMinute: 600000, Retry: fastRetry, SearchLag: 50 * time.Millisecond, Logger: testLogger(t)}
 }
 
 func testLogger(t *testing.T) *slog.Logger {
-	if testing.Verbose() {
+	if os.Getenv("D2I_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)
@@ -84,7 +84,7 @@ func TestEndToEnd(t *testing.T) {
 	db := writeStage(t, stageRows)
 	srv := newEmulator(t, nil)
 	logDir := t.TempDir()
-	cfg := testConfig(t, srv, db, logDir)
+	cfg := testConfig(t, srv.URL, db, logDir)
 
 	sum, err := Run(t.Context(), cfg)
 	if err != nil {

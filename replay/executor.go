@@ -58,16 +58,13 @@ const maxUncertain = 3
 // logs the intent, honours DryRun, sends and logs the outcome.
 func (e *executor) write(ctx context.Context, o op) (outcome, error) {
 	key := o.key()
-	var st *opState
-	if !e.dry {
-		st = e.prior[key]
-	}
+	st := e.prior[key]
 	if st != nil && st.done {
 		e.count(o.kind, resultSkipped)
-		return outcome{status: st.status, id: st.intercomID, existing: st.status == 409, before: st.before}, nil
+		return outcome{status: st.status, id: st.intercomID, existing: st.existing, before: st.before}, nil
 	}
 	uncertain := st != nil && st.intent != nil
-	if uncertain && o.resolve != nil {
+	if uncertain && o.resolve != nil && !e.dry {
 		at, _ := time.Parse(time.RFC3339Nano, st.intent.Time)
 		out, found, err := o.resolve(ctx, at, st.intent)
 		if err != nil {
@@ -133,7 +130,7 @@ func (e *executor) finish(o op, key string, out outcome) (outcome, error) {
 		out.status = http.StatusOK
 	}
 	if err := e.log.write(Record{Type: "outcome", Op: key, Status: out.status, IntercomID: out.id,
-		Before: out.before, DryRun: e.dry}); err != nil {
+		Before: out.before, Existing: out.existing, DryRun: e.dry}); err != nil {
 		return out, err
 	}
 	if out.existing {

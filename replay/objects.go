@@ -30,7 +30,7 @@ func (r *runner) dataAttributes(ctx context.Context) error {
 	}
 	for i, a := range attrs {
 		if _, ok := existing[a.Model][strings.ToLower(a.Name)]; ok {
-			r.e.count(KindDataAttribute, resultExisting)
+			r.e.count(KindDataAttribute, r.attrResult(a))
 		} else if _, err := r.e.write(ctx, r.attrOp(a)); err != nil && !isOpFailure(err) {
 			return err
 		}
@@ -58,6 +58,16 @@ func (r *runner) listAttrNames(ctx context.Context, model string) (map[string]st
 		names[strings.ToLower(d.Name)] = string(d.ID)
 	}
 	return names, nil
+}
+
+// attrResult tells an attribute an earlier run created (skipped) from one
+// that was there before (existing).
+func (r *runner) attrResult(a stageAttr) result {
+	o := r.attrOp(a)
+	if st := r.e.prior[o.key()]; st != nil && st.done {
+		return resultSkipped
+	}
+	return resultExisting
 }
 
 // conversationTypes maps staged types onto the 2.16 conversation attribute types.
@@ -94,7 +104,7 @@ func (r *runner) attrOp(a stageAttr) op {
 		if err != nil && errors.As(err, &ae) && ae.Status == 400 {
 			// A name clash is a 400; after a lost answer the clash is our own.
 			if out, found, lerr := lookup(ctx); lerr == nil && found {
-				out.existing = !uncertain
+				out.status, out.existing = ae.Status, !uncertain
 				return out, nil
 			}
 		}
@@ -202,8 +212,9 @@ func (r *runner) replayCompanies(ctx context.Context) error {
 					r.mu.Lock()
 					r.companies[c.SourceID] = out.id
 					done++
+					n := done
 					r.mu.Unlock()
-					r.progress(KindCompany, done, total)
+					r.progress(KindCompany, n, total)
 				}
 				return err
 			})

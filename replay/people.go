@@ -21,8 +21,9 @@ func (r *runner) replayContacts(ctx context.Context) error {
 					r.mu.Lock()
 					r.contacts[c.SourceID] = contactRef{id: out.id, role: c.Role}
 					done++
+					n := done
 					r.mu.Unlock()
-					r.progress(KindContact, done, total)
+					r.progress(KindContact, n, total)
 				}
 				return err
 			})
@@ -80,11 +81,9 @@ func (r *runner) conflictOutcome(ctx context.Context, c stageContact, cf *Confli
 		return outcome{}, fmt.Errorf("contact %s: duplicate of Intercom contact %s (its %s is %v): %w",
 			c.SourceID, cf.ExistingID, sourceAttr, existing.CustomAttributes[sourceAttr], cf)
 	}
-	if uncertain {
-		// The earlier attempt whose answer was lost created it.
-		return outcome{status: 200, id: cf.ExistingID}, nil
-	}
-	return outcome{status: 409, id: cf.ExistingID, existing: true}, nil
+	// After a lost answer the earlier attempt created it; otherwise it was
+	// there before this run (e.g. migrated by hand) and is left alone.
+	return outcome{status: cf.Status, id: cf.ExistingID, existing: !uncertain}, nil
 }
 
 func (r *runner) searchContact(ctx context.Context, sourceID string, at time.Time) (outcome, bool, error) {

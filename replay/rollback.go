@@ -107,14 +107,16 @@ func readWritten(dir, runID string) ([]written, priorState, error) {
 	var ops []written
 	seen := map[string]bool{}
 	err := readAll(dir, func(r Record) {
-		if r.DryRun || strings.HasSuffix(r.Op, ":"+stepUndo) || (runID != "" && r.Run != runID) {
+		if r.DryRun || strings.HasSuffix(r.Op, ":"+stepUndo) {
 			return
 		}
 		if r.Type == "intent" {
+			// Kept from every run: a resumed op's outcome may follow an
+			// intent written by an earlier run.
 			intents[r.Op] = r
 			return
 		}
-		if succeeded(r) && !seen[r.Op] {
+		if succeeded(r) && !seen[r.Op] && (runID == "" || r.Run == runID) {
 			seen[r.Op] = true
 			ops = append(ops, written{intent: intents[r.Op], outcome: r})
 		}
@@ -129,7 +131,7 @@ func readWritten(dir, runID string) ([]written, priorState, error) {
 func undoAll(ctx context.Context, e *executor, ops []written, rs *RollbackSummary) error {
 	deleted := map[string]bool{} // conversation ids this rollback deletes
 	for _, w := range ops {
-		if w.intent.Kind == KindConversation && w.outcome.Status != http.StatusConflict {
+		if w.intent.Kind == KindConversation && !w.outcome.Existing {
 			deleted[w.outcome.IntercomID] = true
 		}
 	}
@@ -144,8 +146,8 @@ func undoAll(ctx context.Context, e *executor, ops []written, rs *RollbackSummar
 
 func undoOne(ctx context.Context, e *executor, w written, deleted map[string]bool, rs *RollbackSummary) error {
 	in, out := w.intent, w.outcome
-	if out.Status == http.StatusConflict {
-		return nil // found already there: not ours to remove
+	if out.Existing && out.Before == nil {
+		return nil // found already there and left alone: not ours to remove
 	}
 	switch in.Kind {
 	case KindConversationPart, KindConversationState, KindConversationAttributes:

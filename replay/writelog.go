@@ -37,6 +37,10 @@ type Record struct {
 	IntercomID  string          `json:"intercom_id,omitempty"`
 	Error       string          `json:"error,omitempty"`
 	Before      json.RawMessage `json:"before,omitempty"`
+	// Existing marks an outcome whose object was there before the op (a 409
+	// naming our contact, a pre-existing company, an attribute name clash):
+	// rollback must not delete it. An addition to contracts §3.
+	Existing bool `json:"existing,omitempty"`
 }
 
 // outcomeLine fixes the outcome shape: status, intercom_id, error and before
@@ -51,6 +55,7 @@ type outcomeLine struct {
 	IntercomID string          `json:"intercom_id"`
 	Error      string          `json:"error"`
 	Before     json.RawMessage `json:"before"`
+	Existing   bool            `json:"existing,omitempty"`
 	DryRun     bool            `json:"dry_run,omitempty"`
 }
 
@@ -83,6 +88,8 @@ type logWriter struct {
 	unsynced int
 	lastSync time.Time
 	path     string
+	stop     chan struct{}
+	stopped  chan struct{}
 }
 
 func newRunID() string {
@@ -100,7 +107,28 @@ func openLog(dir, run string) (*logWriter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("write log %s: %w", path, err)
 	}
-	return &logWriter{f: f, run: run, path: path, lastSync: time.Now()}, nil
+	w := &logWriter{f: f, run: run, path: path, lastSync: time.Now(), stop: make(chan struct{}),
+		stopped: make(chan struct{})}
+	go w.syncLoop()
+	return w, nil
+}
+
+// syncLoop fsyncs records left waiting while the run is busy elsewhere (e.g.
+// waiting out the search lag), so a group never waits long for its fsync.
+func (w *logWriter) syncLoop() {
+	defer close(w.stopped)
+	t := time.NewTicker(syncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-t.C:
+			w.mu.Lock()
+			_ = w.syncLocked() // a failing fsync surfaces on the next write or Close
+			w.mu.Unlock()
+		}
+	}
 }
 
 // write appends r (filling seq, time and run) as one line.
@@ -114,7 +142,8 @@ func (w *logWriter) write(r Record) error {
 	var err error
 	if r.Type == "outcome" {
 		line, err = json.Marshal(outcomeLine{Seq: r.Seq, Time: r.Time, Run: r.Run, Type: r.Type, Op: r.Op,
-			Status: r.Status, IntercomID: r.IntercomID, Error: r.Error, Before: r.Before, DryRun: r.DryRun})
+			Status: r.Status, IntercomID: r.IntercomID, Error: r.Error, Before: r.Before, Existing: r.Existing,
+			DryRun: r.DryRun})
 	} else {
 		line, err = json.Marshal(r)
 	}
@@ -144,6 +173,8 @@ func (w *logWriter) syncLocked() error {
 
 // Close fsyncs what is left and closes the file.
 func (w *logWriter) Close() error {
+	close(w.stop)
+	<-w.stopped
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	err := w.syncLocked()
@@ -222,6 +253,7 @@ type opState struct {
 	done       bool    // a live outcome succeeded
 	status     int
 	intercomID string
+	existing   bool
 	before     json.RawMessage
 }
 
@@ -246,6 +278,7 @@ func loadPrior(dir string) (priorState, error) {
 		case "outcome":
 			if succeeded(r) {
 				st.done, st.status, st.intercomID, st.before = true, r.Status, r.IntercomID, r.Before
+				st.existing = r.Existing
 			}
 		}
 	})
@@ -255,21 +288,17 @@ func loadPrior(dir string) (priorState, error) {
 	return ps, err
 }
 
-// succeeded: a 2xx, a 409 that named an existing object we may use, or an
-// undo that found its object already gone.
+// succeeded: a live outcome without error. Its status may be a 409 naming our
+// own object, or a 404 for an undo whose object was already gone.
 func succeeded(r Record) bool {
-	if r.Type != "outcome" || r.Error != "" || r.DryRun {
-		return false
-	}
-	undo404 := r.Status == 404 && strings.HasSuffix(r.Op, ":"+stepUndo)
-	return (r.Status >= 200 && r.Status < 300) || r.Status == 409 || undo404
+	return r.Type == "outcome" && r.Error == "" && !r.DryRun
 }
 
 // LogCounts summarises the write logs of a directory per kind.
 type LogCounts struct {
 	Runs     []string
-	Written  map[string]int // created or updated by a live outcome (2xx), undo excluded
-	Existing map[string]int // found already there (409 naming our object)
+	Written  map[string]int // created, or pre-existing and updated (before-image kept); undo excluded
+	Existing map[string]int // found already there and left alone
 	Failed   map[string]int // live outcomes with an error and no later success
 	Undone   map[string]int // successful undo outcomes
 }
@@ -315,7 +344,7 @@ func ReadLogs(dir string) (*LogCounts, error) {
 		case strings.HasSuffix(op, ":"+stepUndo):
 		case !succeeded(r):
 			lc.Failed[kind]++
-		case r.Status == 409:
+		case r.Existing && r.Before == nil:
 			lc.Existing[kind]++
 		default:
 			lc.Written[kind]++

@@ -62,7 +62,8 @@ func renderMarkdown(res *Result, cfg Config) string {
 	}
 	b.WriteString("```\n\n")
 
-	b.WriteString("| | source table | object | source count | snapshot | staged | merged | rejected | out of scope | written |\n")
+	b.WriteString("| | source table | object | source count | snapshot | staged | merged | rejected " +
+		"| out of scope | written |\n")
 	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range res.Rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %d | %d | %d | %s |\n", mark(r.OK()), r.SourceTable,

@@ -63,6 +63,7 @@ type fakeDV struct {
 	dataCount   int
 	tokenCalls  int
 	badRequests []string
+	refuseCasts bool // answer metadata casts with 400, as a server without them would
 }
 
 func newFakeDV(t *testing.T) *fakeDV {
@@ -120,6 +121,10 @@ func (f *fakeDV) serve(w http.ResponseWriter, r *http.Request) {
 		f.serveEntity(w, r, reEntity.FindStringSubmatch(p)[1])
 	case reCast.MatchString(p):
 		m := reCast.FindStringSubmatch(p)
+		if f.refuseCasts {
+			writeErr(w, http.StatusBadRequest, "0x80060888", "Type cast segment not supported.")
+			return
+		}
 		body, ok := f.casts[m[1]+"/"+m[2]]
 		if !ok {
 			body = `{"value":[]}`

@@ -29,6 +29,8 @@ type attributeDef struct {
 	IsValidForRead    *bool       `json:"IsValidForRead"`
 	DateTimeBehavior  managedName `json:"DateTimeBehavior"`
 	Precision         *int        `json:"Precision"`
+	MinValue          json.Number `json:"MinValue"`
+	MaxValue          json.Number `json:"MaxValue"`
 }
 
 // managedName decodes both {"Value":"DateOnly"} (the Web API shape) and a

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -55,15 +56,18 @@ var binaryColumns = map[string]map[string]bool{
 }
 
 // Integer digits of the widest value Dataverse allows in a Money column
-// (922,337,203,685,477) and in a Decimal column (100,000,000,000).
+// (922,337,203,685,477) and in a Decimal column (100,000,000,000), used when
+// the metadata gives no MinValue/MaxValue.
 const (
 	moneyIntDigits   = 15
 	decimalIntDigits = 12
 	// Money is kept at 4 decimals whatever the column's display precision:
 	// with currency-based precision a value can carry up to 4.
 	moneyScale = 4
-	// Decimal columns allow up to 10 decimals; used when metadata is silent.
-	maxDecimalScale = 10
+	// defaultDecimalScale is used when metadata is silent; maxDecimalScale
+	// bounds what metadata may ask for (exchangerate uses 12).
+	defaultDecimalScale = 10
+	maxDecimalScale     = 18
 )
 
 // buildSchema derives the stored columns from an entity definition and the
@@ -116,16 +120,16 @@ func columnFor(table string, a attributeDef) (column, bool) {
 		c.kind = kFloat64
 	case "Money":
 		c.kind, c.scale = kDecimal, moneyScale
-		if a.Precision != nil && *a.Precision > moneyScale {
+		if a.Precision != nil && *a.Precision > moneyScale && *a.Precision <= maxDecimalScale {
 			c.scale = int32(*a.Precision)
 		}
-		c.precision = moneyIntDigits + c.scale
+		c.precision = intDigits(a, moneyIntDigits) + c.scale
 	case "Decimal":
-		c.kind, c.scale = kDecimal, maxDecimalScale
+		c.kind, c.scale = kDecimal, defaultDecimalScale
 		if a.Precision != nil && *a.Precision >= 0 && *a.Precision <= maxDecimalScale {
 			c.scale = int32(*a.Precision)
 		}
-		c.precision = decimalIntDigits + c.scale
+		c.precision = intDigits(a, decimalIntDigits) + c.scale
 	case "Boolean":
 		c.kind = kBool
 	case "DateTime":
@@ -144,6 +148,24 @@ func columnFor(table string, a attributeDef) (column, bool) {
 		c.kind = kMultiOption
 	}
 	return c, true
+}
+
+// intDigits is how many integer digits the column's MinValue/MaxValue need,
+// or def when the metadata has neither.
+func intDigits(a attributeDef, def int32) int32 {
+	n := int32(0)
+	for _, v := range []json.Number{a.MinValue, a.MaxValue} {
+		whole, _, _ := strings.Cut(strings.TrimPrefix(v.String(), "-"), ".")
+		whole = strings.TrimLeft(whole, "0")
+		if strings.ContainsAny(whole, "eE") || len(whole) > 38 {
+			return def
+		}
+		n = max(n, int32(len(whole)))
+	}
+	if n == 0 {
+		return def
+	}
+	return min(n, 38-maxDecimalScale)
 }
 
 // isMultiSelect: multi-select choices are AttributeType Virtual; only the

@@ -231,9 +231,18 @@ func validLogicalName(s string) bool {
 }
 
 func ensureLayout(dir string) error {
-	for _, sub := range []string{"", "metadata", "tables", "pages", "checkpoints"} {
-		if err := os.MkdirAll(joinRel(dir, sub), 0o700); err != nil {
+	// An OutDir that already exists keeps the mode its owner gave it; the
+	// directories the snapshot owns are user-only.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create snapshot directory: %w", err)
+	}
+	for _, sub := range []string{"metadata", "tables", "pages", "checkpoints"} {
+		p := joinRel(dir, sub)
+		if err := os.MkdirAll(p, 0o700); err != nil {
 			return fmt.Errorf("create snapshot directory %s: %w", sub, err)
+		}
+		if err := os.Chmod(p, 0o700); err != nil {
+			return fmt.Errorf("chmod snapshot directory %s: %w", sub, err)
 		}
 	}
 	return nil

@@ -174,23 +174,26 @@ func sampleTables() map[string]fixtureTable {
 		},
 		"email": {
 			schema: "activityid varchar, subject varchar, description varchar, directioncode boolean, " + lk("regardingobjectid") +
-				", actualend timestamptz, senton timestamptz, createdon timestamptz, modifiedon timestamptz",
+				", actualend timestamptz, senton timestamptz, createdon timestamptz, modifiedon timestamptz, " +
+				"statecode integer, statecode__label varchar",
 			rows: []string{
 				// incoming from a merged contact, latest in time
-				`('e1', 'Re: fire', '<div>Still burning 🔥</div>', false, 'i1', 'incident', 'Printer on fire', '2022-01-01 12:00:00+00', null, '2022-01-01 12:00:05+00', null)`,
+				`('e1', 'Re: fire', '<div>Still burning 🔥</div>', false, 'i1', 'incident', 'Printer on fire', '2022-01-01 12:00:00+00', null, '2022-01-01 12:00:05+00', null, 1, 'Completed')`,
 				// outgoing from the agent, earlier than e1
-				`('e2', 'Re: fire', '<p>On it</p><style>p{color:red}</style>', true, 'i1', 'incident', 'Printer on fire', '2022-01-01 11:00:00+00', null, '2022-01-01 11:00:05+00', null)`,
+				`('e2', 'Re: fire', '<p>On it</p><style>p{color:red}</style>', true, 'i1', 'incident', 'Printer on fire', '2022-01-01 11:00:00+00', null, '2022-01-01 11:00:05+00', null, 1, 'Completed')`,
 				// incoming whose sender has no partyid; only createdon
-				`('e3', 'Re: fire', 'thanks', false, 'i1', 'incident', 'Printer on fire', null, null, '2022-01-01 13:00:00+00', null)`,
+				`('e3', 'Re: fire', 'thanks', false, 'i1', 'incident', 'Printer on fire', null, null, '2022-01-01 13:00:00+00', null, 1, 'Completed')`,
 				// outgoing sent from a queue on a team-owned case: reject no_admin
-				`('e4', 'Invoice', '<p>see attached</p>', true, 'i2', 'incident', 'Invoice question', '2022-01-03 11:00:00+00', null, '2022-01-03 11:00:00+00', null)`,
+				`('e4', 'Invoice', '<p>see attached</p>', true, 'i2', 'incident', 'Invoice question', '2022-01-03 11:00:00+00', null, '2022-01-03 11:00:00+00', null, 1, 'Completed')`,
 				// about a rejected case
-				`('e5', 'Orphan', 'x', false, 'i4', 'incident', 'Orphan', null, null, '2022-01-07 10:30:00+00', null)`,
+				`('e5', 'Orphan', 'x', false, 'i4', 'incident', 'Orphan', null, null, '2022-01-07 10:30:00+00', null, 1, 'Completed')`,
 				// about an account, and about nothing: out of scope
-				`('e6', 'Hello', 'x', true, 'a1', 'account', 'Acme', null, null, '2022-01-01 00:00:00+00', null)`,
-				`('e7', 'Loose', 'x', true, null, null, null, null, null, '2022-01-01 00:00:00+00', null)`,
+				`('e6', 'Hello', 'x', true, 'a1', 'account', 'Acme', null, null, '2022-01-01 00:00:00+00', null, 1, 'Completed')`,
+				`('e7', 'Loose', 'x', true, null, null, null, null, null, '2022-01-01 00:00:00+00', null, 1, 'Completed')`,
 				// outgoing with legacy markup, sent time from senton
-				`('e8', 'Status', '<font face="Arial" color="red">Waiting</font> on <a href="https://x.example/a">you</a><table><tr><td>1</td></tr></table>', true, 'i3', 'incident', 'お問い合わせ', null, '2022-01-05 11:00:00+00', '2022-01-05 10:59:00+00', null)`,
+				`('e8', 'Status', '<font face="Arial" color="red">Waiting</font> on <a href="https://x.example/a">you</a><table><tr><td>1</td></tr></table>', true, 'i3', 'incident', 'お問い合わせ', null, '2022-01-05 11:00:00+00', '2022-01-05 10:59:00+00', null, 1, 'Completed')`,
+				// a draft reply on i1: never sent, out of scope
+				`('e9', 'Draft', '<p>draft</p>', true, 'i1', 'incident', 'Printer on fire', null, null, '2022-01-01 14:00:00+00', null, 0, 'Open')`,
 			},
 		},
 		"activityparty": {

@@ -35,6 +35,18 @@ type manifestFile struct {
 	SHA256 string `json:"sha256"`
 }
 
+// parquetFiles picks the table's Parquet parts out of its file list, which
+// also names the metadata and raw pages the snapshot wrote.
+func (t manifestTable) parquetFiles() []manifestFile {
+	var out []manifestFile
+	for _, f := range t.Files {
+		if strings.HasSuffix(f.Path, ".parquet") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // column is one column the SQL reads, with the DuckDB type of its typed null
 // when the snapshot does not have it.
 type column struct{ name, typ string }
@@ -79,7 +91,8 @@ var sourceTables = []struct {
 	cols []column
 }{
 	{"systemuser", cols(str("systemuserid", "fullname", "firstname", "lastname", "internalemailaddress",
-		"applicationid"), []column{{"accessmode", "integer"}, {"isdisabled", "boolean"}}, ts("createdon", "modifiedon"))},
+		"applicationid"), []column{{"accessmode", "integer"}, {"isdisabled", "boolean"}},
+		ts("createdon", "modifiedon"))},
 	{"queue", cols(str("queueid", "name", "emailaddress"), option("queueviewtype"), option("statecode"),
 		ts("createdon", "modifiedon"))},
 	{"account", cols(str("accountid", "name", "websiteurl"), option("industrycode"), lookup("primarycontactid"),
@@ -91,6 +104,7 @@ var sourceTables = []struct {
 		option("statecode"), option("statuscode"), lookup("customerid"), lookup("primarycontactid"),
 		lookup("ownerid"), ts("createdon", "modifiedon", "followupby"))},
 	{"email", cols(str("activityid", "subject", "description"), []column{{"directioncode", "boolean"}},
+		option("statecode"),
 		lookup("regardingobjectid"), ts("actualend", "senton", "createdon", "modifiedon"))},
 	{"activityparty", cols(str("activitypartyid", "addressused"), lookup("activityid"), lookup("partyid"),
 		option("participationtypemask"), ts("modifiedon"))},
@@ -109,7 +123,8 @@ func readManifest(snapDir string) (*manifest, error) {
 		return nil, fmt.Errorf("parse snapshot manifest %s: %w", path, err)
 	}
 	if !m.Complete {
-		return nil, fmt.Errorf("snapshot %s is not complete (manifest complete=false): finish or resume it first", snapDir)
+		return nil, fmt.Errorf("snapshot %s is not complete (manifest complete=false): "+
+			"finish or resume it first", snapDir)
 	}
 	return &m, nil
 }
@@ -125,7 +140,7 @@ func verifyFiles(snapDir string, m *manifest) error {
 		if t.Status == "failed" {
 			return fmt.Errorf("snapshot table %s has status failed: resume the snapshot first", st.name)
 		}
-		for _, f := range t.Files {
+		for _, f := range t.parquetFiles() {
 			if err := verifyFile(snapDir, st.name, f); err != nil {
 				return err
 			}
@@ -177,20 +192,24 @@ func createSourceViews(ctx context.Context, conn *sql.Conn, snapDir string, m *m
 			status, t.SourceCount = "absent", -1
 		}
 		var view string
-		if len(t.Files) == 0 {
+		files := t.parquetFiles()
+		if len(files) == 0 {
 			view = emptyView(st.cols)
 			if status != "complete" {
 				notes = append(notes, fmt.Sprintf("%s: not in the snapshot (status %s); read as an empty table",
 					st.name, status))
 			}
 		} else {
-			view, err = parquetView(ctx, conn, absDir, st.name, t.Files, st.cols)
+			view, err = parquetView(ctx, conn, absDir, st.name, files, st.cols)
 			if err != nil {
 				return nil, err
 			}
 		}
 		if _, err := conn.ExecContext(ctx, "create view src."+st.name+" as "+view); err != nil {
 			return nil, fmt.Errorf("create view src.%s: %w", st.name, err)
+		}
+		if _, err := conn.ExecContext(ctx, inputView(st.name, st.cols)); err != nil {
+			return nil, fmt.Errorf("create view %s_in: %w", st.name, err)
 		}
 		if err := recordSnapTable(ctx, conn, st.name, status, t, i+1); err != nil {
 			return nil, err
@@ -201,12 +220,13 @@ func createSourceViews(ctx context.Context, conn *sql.Conn, snapDir string, m *m
 
 // recordSnapTable counts the view's rows and refuses a table whose Parquet
 // holds a different number of rows than the manifest claims.
-func recordSnapTable(ctx context.Context, conn *sql.Conn, name, status string, t manifestTable, ord int) error {
+func recordSnapTable(ctx context.Context, conn *sql.Conn, name, status string, t manifestTable,
+	ord int) error {
 	var n int64
 	if err := conn.QueryRowContext(ctx, "select count(*) from src."+name).Scan(&n); err != nil {
 		return fmt.Errorf("count src.%s: %w", name, err)
 	}
-	if len(t.Files) > 0 && n != t.Rows {
+	if len(t.parquetFiles()) > 0 && n != t.Rows {
 		return fmt.Errorf("snapshot table %s: Parquet holds %d rows, manifest says %d", name, n, t.Rows)
 	}
 	_, err := conn.ExecContext(ctx, "insert into snap_tables values (?, ?, ?, ?, ?, ?)",
@@ -215,6 +235,17 @@ func recordSnapTable(ctx context.Context, conn *sql.Conn, name, status string, t
 		return fmt.Errorf("record snapshot table %s: %w", name, err)
 	}
 	return nil
+}
+
+// inputView narrows src.<t> to the columns the SQL reads, so that the
+// per-step temp tables stay small however wide the Dataverse table is.
+func inputView(name string, cs []column) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = quoteIdent(c.name)
+	}
+	return "create or replace temp view " + name + "_in as select " + strings.Join(names, ", ") +
+		" from src." + name
 }
 
 func emptyView(cs []column) string {
@@ -227,7 +258,8 @@ func emptyView(cs []column) string {
 
 // parquetView selects every column of the table's files and appends typed
 // nulls for the columns the SQL needs but the files lack.
-func parquetView(ctx context.Context, conn *sql.Conn, absDir, name string, files []manifestFile, cs []column) (string, error) {
+func parquetView(ctx context.Context, conn *sql.Conn, absDir, name string, files []manifestFile,
+	cs []column) (string, error) {
 	paths := make([]string, len(files))
 	for i, f := range files {
 		paths[i] = quoteString(filepath.Join(absDir, filepath.FromSlash(f.Path)))

@@ -1,26 +1,46 @@
 // Package transform turns a Dataverse snapshot into the Intercom-shaped staging
 // database (contracts.md §2): views over the snapshot's Parquet in schema src,
-// then the numbered SQL in sql/ builds stage, rejects and reports from scratch.
+// then the numbered SQL in sql/ rebuilds stage, rejects and reports from
+// scratch, and Run checks that every source row is accounted for.
 //
-// Decisions the SQL encodes (each visible in rejects or reports.notes):
-//   - A table the snapshot does not hold (absent from the manifest, or present
-//     with no files) gets an empty typed view with the columns the SQL reads,
-//     and a note; its reconciliation row shows 0 rows.
-//   - Columns the SQL reads but a table's Parquet lacks are added to its view
-//     as typed nulls, so an org without e.g. emailaddress3 still transforms.
+// Beyond the contract, reports.out_of_scope lists every row deliberately not
+// migrated (with its reason), reports.notes every decision taken on a row that
+// was migrated, and each rejects table has a context column. Decisions:
+//
+//   - The manifest must say complete; each Parquet file is checked against its
+//     sha256 before DuckDB reads it. A table the transform reads but the
+//     snapshot does not hold gets an empty typed view and a Result note;
+//     columns a table lacks become typed nulls in its view.
+//   - A primary key seen twice (paging drift) is staged once, the extra copy
+//     counted out of scope; staged ids are also checked to be distinct.
+//   - Admins: application and non-interactive users are out of scope; users
+//     without a usable internalemailaddress are rejected. Teams: private
+//     (personal) queues are out of scope; nameless queues are rejected.
 //   - Contacts: the first well-formed address among emailaddress1..3 makes a
-//     user; a malformed address is ignored with a note (never rejected), so a
-//     contact with only malformed addresses becomes a lead. Users are deduped
-//     on lower(trim(email)); the survivor is the active one, then the earliest
-//     createdon, then the smallest contactid.
-//   - Cases: statecode 0 is open, or snoozed when statuscode is 2 On Hold or
-//     3 Waiting for Details (the incident metadata's active-state reasons);
-//     snoozed_until is followupby, or null when the case has none (replay then
-//     picks its own wake-up time). Resolved and cancelled cases are closed;
-//     every case carries dynamics_state (Active, Resolved, Cancelled) so the
-//     cancelled ones stay distinguishable.
-//   - Email parts: a sender party without partyid is attributed to the
-//     conversation's contact with a note holding the address used.
+//     user; malformed addresses are ignored with a note (never rejected), so a
+//     contact with only malformed ones becomes a lead. Users are deduped on
+//     lower(trim(email)); the survivor is the active one, then the oldest
+//     createdon, then the smallest contactid; signed_up_at is the group's
+//     oldest createdon. A company is set only when the parent account is staged.
+//   - Conversations: the contact is the customer contact (through dedupe),
+//     else the case's primarycontactid, else the account's primarycontactid,
+//     else the account's oldest contact; otherwise the case is rejected
+//     no_contact. statecode 0 is open, or snoozed when statuscode is 2 On Hold
+//     or 3 Waiting for Details (the active-state reasons in the incident
+//     metadata); snoozed_until is followupby, or null when the case has none
+//     (replay picks the wake-up time). Resolved and cancelled are closed; every
+//     case carries dynamics_state (Active, Resolved, Cancelled) as the marker.
+//     The team is the queue of the case's latest queue item, when queueitem
+//     was snapshotted. Descriptions that hold HTML are sanitised, plain text is
+//     escaped into paragraphs; an empty one falls back to the title.
+//   - Parts: emails regarding a staged case. Incoming: the sender contact
+//     (through dedupe), else the conversation's contact; a sender party
+//     without partyid gets a note with its address used. Outgoing: the sender
+//     agent, else the case owner, else rejected no_admin. Drafts, failed and
+//     cancelled emails (statecode 0, 2) are out of scope. Emails of rejected
+//     or missing cases are rejected; others are out of scope, and so is every
+//     activityparty and queueitem row (consumed, not migrated).
+//   - No name split: Intercom takes the full name as one field.
 package transform
 
 import (
@@ -35,6 +55,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -112,7 +133,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 // build runs every step on one connection, because the UDFs, temp macros and
 // temp tables live on the connection that created them.
-func build(ctx context.Context, conn *sql.Conn, snapDir string, man *manifest, res *Result, log *slog.Logger) error {
+func build(ctx context.Context, conn *sql.Conn, snapDir string, man *manifest, res *Result,
+	log *slog.Logger) error {
 	if err := registerUDFs(conn); err != nil {
 		return err
 	}
@@ -189,10 +211,11 @@ func runSQLFiles(ctx context.Context, conn *sql.Conn, log *slog.Logger) error {
 		if err != nil {
 			return fmt.Errorf("read embedded %s: %w", name, err)
 		}
+		start := time.Now()
 		if _, err := conn.ExecContext(ctx, string(text)); err != nil {
 			return fmt.Errorf("run %s: %w", name, err)
 		}
-		log.Debug("transform step done", "file", name)
+		log.Debug("transform step done", "file", name, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }
@@ -237,7 +260,8 @@ func conservationError(recs []Reconciliation) error {
 	var bad []string
 	for _, r := range recs {
 		if !r.Conserved {
-			bad = append(bad, fmt.Sprintf("%s (%s): snapshot %d != staged %d + merged %d + rejected %d + out of scope %d",
+			bad = append(bad, fmt.Sprintf(
+				"%s (%s): snapshot %d != staged %d + merged %d + rejected %d + out of scope %d",
 				r.SourceTable, r.Object, r.SnapshotRows, r.Staged, r.Merged, r.Rejected, r.OutOfScope))
 		}
 	}

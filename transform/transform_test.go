@@ -166,6 +166,7 @@ func TestRunRejectsWithReasons(t *testing.T) {
 		"where source_table in ('systemuser', 'queue', 'email') order by all", []string{
 		"email|e6|email not regarding a case",
 		"email|e7|email not regarding a case",
+		"email|e9|email never sent or received (draft, failed or cancelled)",
 		"queue|q2|private (personal) queue, not a team",
 		"systemuser|u3|application or non-interactive user, not an agent",
 	})
@@ -196,7 +197,7 @@ func TestRunConservation(t *testing.T) {
 		{"companies", "account", 4, 4, 3, 0, 1, 0, true},
 		{"contacts", "contact", 7, 7, 5, 2, 0, 0, true},
 		{"conversations", "incident", 6, 6, 5, 0, 1, 0, true},
-		{"conversation_parts", "email", 8, 8, 4, 0, 2, 2, true},
+		{"conversation_parts", "email", 9, 9, 4, 0, 2, 3, true},
 		{"email_participants", "activityparty", 6, 6, 0, 0, 0, 6, true},
 		{"case_routing", "queueitem", 2, 2, 0, 0, 0, 2, true},
 	}

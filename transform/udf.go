@@ -20,7 +20,21 @@ var htmlPolicy = bluemonday.UGCPolicy()
 // and style elements with their content, and unwraps anything else (old
 // <font>, <span style>, Office markup) into its text.
 func SanitizeHTML(s string) string {
-	return strings.TrimSpace(htmlPolicy.Sanitize(s))
+	return strings.TrimSpace(dropEmptyImages(htmlPolicy.Sanitize(s)))
+}
+
+var imgTag = regexp.MustCompile(`<img\b[^>]*>`)
+
+// dropEmptyImages removes <img> tags the policy left without a src (inline
+// cid: and data: images): they would render as broken images. The files
+// themselves travel as attachments.
+func dropEmptyImages(s string) string {
+	return imgTag.ReplaceAllStringFunc(s, func(tag string) string {
+		if strings.Contains(tag, " src=") {
+			return tag
+		}
+		return ""
+	})
 }
 
 // TextToHTML turns plain text (case descriptions are plain-text Memo columns)

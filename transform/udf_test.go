@@ -9,6 +9,8 @@ func TestBodyHTML(t *testing.T) {
 		{"font unwrapped to text", `<font face="Arial" size="2">old</font> mail`, `old mail`},
 		{"links kept, made nofollow", `<a href="https://a.example/x">x</a>`, `<a href="https://a.example/x" rel="nofollow">x</a>`},
 		{"javascript link dropped", `<a href="javascript:alert(1)">x</a>`, `x`},
+		{"inline image without usable src dropped", `<p>a<img alt="logo" src="cid:img1@x"></p>`, `<p>a</p>`},
+		{"linked image kept", `<img src="https://a.example/i.png" alt="i">`, `<img src="https://a.example/i.png" alt="i">`},
 		{"tables kept", `<table><tr><td>1</td></tr></table>`, `<table><tr><td>1</td></tr></table>`},
 		{"plain text escaped, lines kept", "a < b\nc & d\n\nnext", `<p>a &lt; b<br>c &amp; d</p><p>next</p>`},
 		{"bare angle words stay text", "use <two> words", `<p>use &lt;two&gt; words</p>`},

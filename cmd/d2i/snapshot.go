@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/d2i/d2i/snapshot"
@@ -67,4 +68,28 @@ Rerunning into the same --out resumes each table from its last committed page.`,
 
 	fmt.Fprintf(stdout, "snapshot %s: %s\n", o.out, strings.Join(manifestSummary(manifest), ", "))
 	return nil
+}
+
+// manifestSummary lists each table with its rows, and flags tables whose
+// Parquet rows differ from the source's own count.
+func manifestSummary(m *snapshot.Manifest) []string {
+	names := make([]string, 0, len(m.Tables))
+	for name := range m.Tables {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+
+	parts := make([]string, 0, len(names))
+	for _, name := range names {
+		t := m.Tables[name]
+		switch {
+		case t.Status != "complete":
+			parts = append(parts, fmt.Sprintf("%s %s", name, t.Status))
+		case t.SourceCount >= 0 && t.SourceCount != t.Rows:
+			parts = append(parts, fmt.Sprintf("%s %d rows (source counts %d)", name, t.Rows, t.SourceCount))
+		default:
+			parts = append(parts, fmt.Sprintf("%s %d rows", name, t.Rows))
+		}
+	}
+	return parts
 }

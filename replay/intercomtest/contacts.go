@@ -154,7 +154,7 @@ func (s *Server) applyContactFields(c *call, ct *Contact) *apiError {
 
 // indexContact makes the contact's current fields visible to search after the lag.
 func (s *Server) indexContact(ct *Contact, c *call) {
-	index(s.st.contactIndex, ct.ID, c.now.Add(s.opts.SearchLag), contactFields(ct))
+	index(s.st.contactIndex, ct.ID, c.now, c.now.Add(s.opts.SearchLag), contactFields(ct))
 }
 
 func (s *Server) contact(id string) (*Contact, *apiError) {
@@ -221,7 +221,7 @@ func (s *Server) deleteContact(c *call) (any, *apiError) {
 		return nil, e
 	}
 	delete(s.st.contacts, ct.ID)
-	index(s.st.contactIndex, ct.ID, c.now.Add(s.opts.SearchLag), nil)
+	index(s.st.contactIndex, ct.ID, c.now, c.now.Add(s.opts.SearchLag), nil)
 	return map[string]any{"type": "contact", "id": ct.ID, "external_id": nullable(ct.ExternalID),
 		"deleted": true}, nil
 }
@@ -234,7 +234,7 @@ func (s *Server) archiveContact(archived bool) apiFunc {
 		}
 		ct.Archived, ct.UpdatedAt = archived, c.now.Unix()
 		if archived {
-			index(s.st.contactIndex, ct.ID, c.now.Add(s.opts.SearchLag), nil)
+			index(s.st.contactIndex, ct.ID, c.now, c.now.Add(s.opts.SearchLag), nil)
 		} else {
 			s.indexContact(ct, c)
 		}

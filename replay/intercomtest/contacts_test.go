@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -174,5 +175,29 @@ func TestCompanies(t *testing.T) {
 	}
 	if r := do(t, s, "GET", "/companies?company_id=acc-42", "2.14", nil); r.status != 404 {
 		t.Errorf("GET after delete = %d", r.status)
+	}
+}
+
+// TestConcurrentCreates: parallel creates of one person leave one contact; the others
+// get 409s naming it.
+func TestConcurrentCreates(t *testing.T) {
+	s := newTestServer(t, Options{Validate: true})
+	const n = 8
+	statuses := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			r := do(t, s, "POST", "/contacts", "2.14", map[string]any{"external_id": "same", "email": "s@example.com"})
+			statuses <- r.status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for st := range statuses {
+		count[st]++
+	}
+	if count[200] != 1 || count[409] != n-1 || len(s.Contacts()) != 1 {
+		t.Errorf("statuses %v, %d contacts", count, len(s.Contacts()))
 	}
 }

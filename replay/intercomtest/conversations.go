@@ -106,7 +106,7 @@ func (s *Server) conversationFields(cv *Conversation) map[string]any {
 }
 
 func (s *Server) indexConversation(cv *Conversation, c *call) {
-	index(s.st.convIndex, cv.ID, c.now.Add(s.opts.SearchLag), s.conversationFields(cv))
+	index(s.st.convIndex, cv.ID, c.now, c.now.Add(s.opts.SearchLag), s.conversationFields(cv))
 }
 
 // timestamp returns body[key] when sent (a historical time), else now.
@@ -210,7 +210,7 @@ func (s *Server) deleteConversation(c *call) (any, *apiError) {
 		return nil, e
 	}
 	delete(s.st.conversations, cv.ID)
-	index(s.st.convIndex, cv.ID, c.now.Add(s.opts.SearchLag), nil)
+	index(s.st.convIndex, cv.ID, c.now, c.now.Add(s.opts.SearchLag), nil)
 	return map[string]any{"id": cv.ID, "object": "conversation", "deleted": true}, nil
 }
 
@@ -232,6 +232,7 @@ func (s *Server) notify(c *call, cv *Conversation, partID, reason string) {
 }
 
 // replyConversation answers POST /conversations/{id}/reply for admins and contacts.
+// TODO: the id "last" (the contact's latest conversation) is not emulated.
 func (s *Server) replyConversation(c *call) (any, *apiError) {
 	cv, e := s.conversation(c.r.PathValue("conversation_id"))
 	if e != nil {

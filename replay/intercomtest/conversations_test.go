@@ -221,8 +221,8 @@ func TestNotificationsOutsideReplies(t *testing.T) {
 		t.Fatalf("close with a message notified %d, want 1", n)
 	}
 
-	msg := must(t, do(t, s, "POST", "/messages", "2.14", map[string]any{"message_type": "inapp",
-		"body": "hello", "from": map[string]any{"type": "admin", "id": admin},
+	msg := must(t, do(t, s, "POST", "/messages", "2.14", map[string]any{"message_type": "in_app",
+		"body": "hello", "from": map[string]any{"type": "admin", "id": 991267696},
 		"to": map[string]any{"type": "user", "id": cid}, "create_conversation_without_contact_reply": true}), 200)
 	if n := s.Notifications(); n != 2 || msg["conversation_id"] == nil {
 		t.Errorf("outbound message: %d notifications, answer %v", n, msg)

@@ -105,7 +105,8 @@ func (s *Server) createDataAttribute(c *call) (any, *apiError) {
 }
 
 // newAttribute checks name rules, clashes and the workspace cap, then stores the attribute.
-func (s *Server) newAttribute(c *call, model, name, dataType string, opts []string) (*DataAttributeInfo, *apiError) {
+func (s *Server) newAttribute(c *call, model, name, dataType string,
+	opts []string) (*DataAttributeInfo, *apiError) {
 	if !attrName.MatchString(name) {
 		return nil, invalid("Name must only contain alphanumeric characters, currency symbols, and hyphens")
 	}
@@ -113,8 +114,8 @@ func (s *Server) newAttribute(c *call, model, name, dataType string, opts []stri
 	for _, a := range s.st.attrs {
 		// Archived names stay reserved (spec §20, undocumented): they clash too.
 		if strings.EqualFold(a.Name, name) {
-			return nil, invalid("You already have '%s' in your %s data. To save this as new %s data, use a different name.",
-				name, modelNoun[a.Model], modelNoun[model])
+			return nil, invalid("You already have '%s' in your %s data. "+
+				"To save this as new %s data, use a different name.", name, modelNoun[a.Model], modelNoun[model])
 		}
 		if !a.Archived && a.Model != "conversation" {
 			live++
@@ -230,7 +231,8 @@ func (s *Server) archiveConversationAttribute(c *call) (any, *apiError) {
 	id, _ := strconv.ParseInt(c.r.PathValue("id"), 10, 64)
 	a := s.st.attrs[id]
 	if a == nil || a.Model != "conversation" {
-		return nil, errf(http.StatusNotFound, "conversation_attribute_not_found", "Conversation attribute not found")
+		return nil, errf(http.StatusNotFound, "conversation_attribute_not_found",
+			"Conversation attribute not found")
 	}
 	a.Archived, a.UpdatedAt = true, c.now.Unix()
 	return conversationAttributeJSON(a, s.adminID()), nil

@@ -16,7 +16,8 @@ func (s *Server) createMessage(c *call) (any, *apiError) {
 		return nil, errf(http.StatusBadRequest, "parameter_not_found", "Body is required")
 	}
 	if mt == "email" && str(c.body, "subject") == "" {
-		return nil, errf(http.StatusUnprocessableEntity, "parameter_invalid", "No subject supplied for email message")
+		return nil, errf(http.StatusUnprocessableEntity, "parameter_invalid",
+			"No subject supplied for email message")
 	}
 	var to []*Contact
 	for _, key := range []string{"to", "cc", "bcc"} {

@@ -153,7 +153,8 @@ func toFloat(v any) (float64, bool) {
 }
 
 // page cuts hits by the body's pagination {per_page, starting_after}.
-func page(body map[string]any, hits []map[string]any, defaultPer int) ([]map[string]any, map[string]any, *apiError) {
+func page(body map[string]any, hits []map[string]any,
+	defaultPer int) ([]map[string]any, map[string]any, *apiError) {
 	p := obj(body, "pagination")
 	per := defaultPer
 	if n, ok := num(p, "per_page"); ok {

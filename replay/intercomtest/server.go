@@ -9,13 +9,28 @@
 // that lags writes, 5xx bursts and responses lost after the write committed. It counts
 // every customer notification the real service would have sent.
 //
+// Notifications. The migration must message no customer, so the emulator counts what
+// the real service would have delivered: an admin reply of type comment or quick_reply
+// unless skip_notifications is true on a version that has it (2.15+; 2.14 only with
+// Options.SkipNotificationsOn214); a close part carrying a message body; every recipient
+// of POST /messages. Notes, contact replies, assignments and state changes notify no one.
+// Outbound rules that a workspace may run on new contacts are not emulated.
+//
+// Validation. With Options.Validate, each request is checked with kin-openapi against the
+// embedded description of its Intercom-Version (openapi/, 2.14 or 2.16); a mismatch is a
+// 400 parameter_invalid whose message starts with "intercomtest:". Known defects of the
+// published descriptions are relaxed in one place, Loosenings.
+//
+// Where the spec is silent (exact error texts, conflict rules, archived names) the
+// emulator picks the stricter reading and says so in a comment.
+//
 // State lives in memory behind one mutex; read helpers (Counts, Contacts, Conversation...)
-// let tests assert what the emulator holds.
+// let tests assert what the emulator holds. Use NewServer in tests, or New(...).Handler()
+// to mount the emulator on a listener of your own (d2i serve intercom).
 package intercomtest
 
 import (
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -164,13 +179,6 @@ func New(opts Options) *Server {
 // Start listens on 127.0.0.1:0 and sets URL. It panics if it cannot listen, like httptest.
 func (s *Server) Start() {
 	s.httpSrv = httptest.NewUnstartedServer(s.handler)
-	s.httpSrv.Start()
-	s.URL = s.httpSrv.URL
-}
-
-// Listener starts serving on an existing listener (for a fixed address).
-func (s *Server) Listener(l net.Listener) {
-	s.httpSrv = &httptest.Server{Listener: l, Config: &http.Server{Handler: s.handler}}
 	s.httpSrv.Start()
 	s.URL = s.httpSrv.URL
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -234,4 +235,16 @@ func TestFaults(t *testing.T) {
 			t.Errorf("lost %d then %d of 20", a, b)
 		}
 	})
+}
+
+// TestHandlerMount: New(...).Handler() serves the same API on a listener of one's own.
+func TestHandlerMount(t *testing.T) {
+	em := New(Options{Token: testToken, Admins: testAdmins})
+	hs := httptest.NewServer(em.Handler())
+	defer hs.Close()
+	em.URL = hs.URL
+	must(t, do(t, em, "GET", "/admins", "2.14", nil), 200)
+	if em.Requests() != 1 {
+		t.Errorf("Requests() = %d", em.Requests())
+	}
 }

@@ -150,9 +150,17 @@ func (st *state) team(id string) (Team, bool) {
 	return Team{}, false
 }
 
-// index records what search will see of an object once the lag has passed.
-func index(ix map[string][]searchVersion, id string, at time.Time, fields map[string]any) {
-	ix[id] = append(ix[id], searchVersion{at: at, fields: fields})
+// index records what search will show of an object from at on. Versions already
+// superseded by one visible at now are dropped, so memory stays bounded by the lag.
+func index(ix map[string][]searchVersion, id string, now, at time.Time, fields map[string]any) {
+	vs := ix[id]
+	keep := 0
+	for i, v := range vs {
+		if !v.at.After(now) {
+			keep = i
+		}
+	}
+	ix[id] = append(vs[keep:], searchVersion{at: at, fields: fields})
 }
 
 // visible returns, per id, the newest version search may show at now.
@@ -170,6 +178,8 @@ func visible(ix map[string][]searchVersion, now time.Time) []map[string]any {
 		ix[id] = vs[keep:] // older versions can never be shown again
 		if cur != nil {
 			out = append(out, cur)
+		} else if len(vs) == keep+1 && !vs[keep].at.After(now) {
+			delete(ix, id) // deleted, and the index has caught up
 		}
 	}
 	return out

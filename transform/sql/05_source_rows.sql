@@ -1,11 +1,12 @@
--- Builds temp views <table>_rows from src.<table>: one row per primary key
--- (the latest modifiedon wins; ties broken by the row's hash, so reruns pick
--- the same copy). Extra copies of a key (paging drift) and rows without a key
--- are recorded in reports.out_of_scope, which keeps conservation exact.
+-- Builds temp tables <table>_rows from <table>_in (src.<table> narrowed to
+-- the columns the later steps read): one row per primary key, the latest
+-- modifiedon winning and ties broken by the row's hash, so reruns pick the
+-- same copy. Extra copies of a key (paging drift) and rows without a key are
+-- recorded in reports.out_of_scope, which keeps conservation exact.
 
-create or replace temp view systemuser_rows as
+create or replace temp table systemuser_rows as
 select s.*
-from src.systemuser s
+from systemuser_in s
 where s.systemuserid is not null
 qualify row_number() over (partition by s.systemuserid order by s.modifiedon desc nulls last, hash(s)) = 1;
 
@@ -14,14 +15,14 @@ select 'systemuser', systemuserid, case when systemuserid is null then 'row with
     else 'duplicate systemuserid in the snapshot: one copy kept' end
 from (
     select s.systemuserid, row_number() over (partition by s.systemuserid) as copy
-    from src.systemuser s
+    from systemuser_in s
 )
 where systemuserid is null or copy > 1
 order by systemuserid;
 
-create or replace temp view queue_rows as
+create or replace temp table queue_rows as
 select s.*
-from src.queue s
+from queue_in s
 where s.queueid is not null
 qualify row_number() over (partition by s.queueid order by s.modifiedon desc nulls last, hash(s)) = 1;
 
@@ -30,14 +31,14 @@ select 'queue', queueid, case when queueid is null then 'row without queueid'
     else 'duplicate queueid in the snapshot: one copy kept' end
 from (
     select s.queueid, row_number() over (partition by s.queueid) as copy
-    from src.queue s
+    from queue_in s
 )
 where queueid is null or copy > 1
 order by queueid;
 
-create or replace temp view account_rows as
+create or replace temp table account_rows as
 select s.*
-from src.account s
+from account_in s
 where s.accountid is not null
 qualify row_number() over (partition by s.accountid order by s.modifiedon desc nulls last, hash(s)) = 1;
 
@@ -46,14 +47,14 @@ select 'account', accountid, case when accountid is null then 'row without accou
     else 'duplicate accountid in the snapshot: one copy kept' end
 from (
     select s.accountid, row_number() over (partition by s.accountid) as copy
-    from src.account s
+    from account_in s
 )
 where accountid is null or copy > 1
 order by accountid;
 
-create or replace temp view contact_rows as
+create or replace temp table contact_rows as
 select s.*
-from src.contact s
+from contact_in s
 where s.contactid is not null
 qualify row_number() over (partition by s.contactid order by s.modifiedon desc nulls last, hash(s)) = 1;
 
@@ -62,14 +63,14 @@ select 'contact', contactid, case when contactid is null then 'row without conta
     else 'duplicate contactid in the snapshot: one copy kept' end
 from (
     select s.contactid, row_number() over (partition by s.contactid) as copy
-    from src.contact s
+    from contact_in s
 )
 where contactid is null or copy > 1
 order by contactid;
 
-create or replace temp view incident_rows as
+create or replace temp table incident_rows as
 select s.*
-from src.incident s
+from incident_in s
 where s.incidentid is not null
 qualify row_number() over (partition by s.incidentid order by s.modifiedon desc nulls last, hash(s)) = 1;
 
@@ -78,14 +79,14 @@ select 'incident', incidentid, case when incidentid is null then 'row without in
     else 'duplicate incidentid in the snapshot: one copy kept' end
 from (
     select s.incidentid, row_number() over (partition by s.incidentid) as copy
-    from src.incident s
+    from incident_in s
 )
 where incidentid is null or copy > 1
 order by incidentid;
 
-create or replace temp view email_rows as
+create or replace temp table email_rows as
 select s.*
-from src.email s
+from email_in s
 where s.activityid is not null
 qualify row_number() over (partition by s.activityid order by s.modifiedon desc nulls last, hash(s)) = 1;
 
@@ -94,14 +95,14 @@ select 'email', activityid, case when activityid is null then 'row without activ
     else 'duplicate activityid in the snapshot: one copy kept' end
 from (
     select s.activityid, row_number() over (partition by s.activityid) as copy
-    from src.email s
+    from email_in s
 )
 where activityid is null or copy > 1
 order by activityid;
 
-create or replace temp view activityparty_rows as
+create or replace temp table activityparty_rows as
 select s.*
-from src.activityparty s
+from activityparty_in s
 where s.activitypartyid is not null
 qualify row_number() over (partition by s.activitypartyid order by s.modifiedon desc nulls last, hash(s)) = 1;
 
@@ -110,14 +111,14 @@ select 'activityparty', activitypartyid, case when activitypartyid is null then 
     else 'duplicate activitypartyid in the snapshot: one copy kept' end
 from (
     select s.activitypartyid, row_number() over (partition by s.activitypartyid) as copy
-    from src.activityparty s
+    from activityparty_in s
 )
 where activitypartyid is null or copy > 1
 order by activitypartyid;
 
-create or replace temp view queueitem_rows as
+create or replace temp table queueitem_rows as
 select s.*
-from src.queueitem s
+from queueitem_in s
 where s.queueitemid is not null
 qualify row_number() over (partition by s.queueitemid order by s.modifiedon desc nulls last, hash(s)) = 1;
 
@@ -126,7 +127,7 @@ select 'queueitem', queueitemid, case when queueitemid is null then 'row without
     else 'duplicate queueitemid in the snapshot: one copy kept' end
 from (
     select s.queueitemid, row_number() over (partition by s.queueitemid) as copy
-    from src.queueitem s
+    from queueitem_in s
 )
 where queueitemid is null or copy > 1
 order by queueitemid;

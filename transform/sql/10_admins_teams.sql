@@ -16,7 +16,9 @@ select
     'systemuser' as source_table,
     systemuserid as source_id,
     email,
-    coalesce(nullif(trim(fullname), ''), nullif(trim(concat_ws(' ', firstname, lastname)), ''), email) as name,
+    coalesce(
+        nullif(trim(fullname), ''), nullif(trim(concat_ws(' ', firstname, lastname)), ''), email
+    ) as name,
     row_number() over (order by systemuserid) as ord
 from systemuser_fate
 where fate is null

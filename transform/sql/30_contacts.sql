@@ -27,8 +27,12 @@ create or replace temp table contact_base as
 select
     c.contactid,
     k.email,
-    coalesce(nullif(trim(c.fullname), ''), nullif(trim(concat_ws(' ', trim(c.firstname), trim(c.lastname))), '')) as name,
-    coalesce(nullif(trim(c.telephone1), ''), nullif(trim(c.mobilephone), ''), nullif(trim(c.telephone2), '')) as phone,
+    coalesce(
+        nullif(trim(c.fullname), ''), nullif(trim(concat_ws(' ', trim(c.firstname), trim(c.lastname))), '')
+    ) as name,
+    coalesce(
+        nullif(trim(c.telephone1), ''), nullif(trim(c.mobilephone), ''), nullif(trim(c.telephone2), '')
+    ) as phone,
     co.company_id,
     c.createdon,
     -- the survivor of a duplicate group: active first, then oldest, then smallest id.
@@ -45,7 +49,9 @@ left join stage.companies co
 create or replace temp table contact_map as
 select
     b.contactid,
-    first_value(b.contactid) over (partition by coalesce(b.email, b.contactid) order by b.rank_in_group) as survivor_id
+    first_value(b.contactid) over (
+        partition by coalesce(b.email, b.contactid) order by b.rank_in_group
+    ) as survivor_id
 from contact_base b;
 
 insert into reports.notes

@@ -37,7 +37,8 @@ order by queueitemid;
 create or replace temp table case_resolved as
 select
     i.*,
-    case when i._customerid_value__lookuplogicalname = 'account' then i._customerid_value end as customer_account,
+    case when i._customerid_value__lookuplogicalname = 'account' then i._customerid_value end
+        as customer_account,
     coalesce(cm.survivor_id, pm.survivor_id, ac.primary_contact, ac.any_contact) as contact_source_id,
     case
         when cm.survivor_id is not null then null

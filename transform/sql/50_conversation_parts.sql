@@ -33,6 +33,8 @@ select
     case
         when e._regardingobjectid_value__lookuplogicalname is distinct from 'incident'
             or e._regardingobjectid_value is null then 'out_of_scope'
+        -- statecode 0 Open (draft, failed) and 2 Canceled: never sent or received.
+        when e.statecode in (0, 2) then 'unsent'
         when c.source_id is not null then null
         when exists (select 1 from rejects.conversations r where r.source_id = e._regardingobjectid_value)
             then 'parent_rejected'
@@ -111,13 +113,16 @@ select
     end as reason,
     incidentid as context
 from email_fate
-where fate <> 'out_of_scope' or (fate is null and body is null)
+where fate not in ('out_of_scope', 'unsent') or (fate is null and body is null)
 order by activityid;
 
 insert into reports.out_of_scope
-select 'email', activityid, 'email not regarding a case'
+select 'email', activityid, case fate
+        when 'unsent' then 'email never sent or received (draft, failed or cancelled)'
+        else 'email not regarding a case'
+    end
 from email_fate
-where fate = 'out_of_scope'
+where fate in ('out_of_scope', 'unsent')
 order by activityid;
 
 insert into reports.out_of_scope

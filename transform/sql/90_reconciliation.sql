@@ -64,7 +64,8 @@ select
     cast(f.rejected as bigint) as rejected,
     cast(f.out_of_scope as bigint) as out_of_scope,
     -- a row staged twice would hide a lost one: staged ids must be distinct too.
-    t.snapshot_rows = f.staged + f.merged + f.rejected + f.out_of_scope and f.staged = f.staged_ids as conserved,
+    t.snapshot_rows = f.staged + f.merged + f.rejected + f.out_of_scope
+        and f.staged = f.staged_ids as conserved,
     t.status as snapshot_status,
     t.ord
 from snap_tables t

@@ -1,0 +1,40 @@
+package transform
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/d2i/d2i/report"
+)
+
+// The report reads what Run wrote: a fully replayed fixture reconciles.
+func TestRunThenReport(t *testing.T) {
+	dbPath, res, err := runFixture(t, sampleTables())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	rep, err := report.Build(context.Background(), report.Config{DBPath: dbPath, OutDir: out, Written: res.Staged})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.AllOK {
+		t.Errorf("report not all ✓: %+v", rep.Rows)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "reconciliation.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"✓ contact → contacts: 7 in = 5 staged + 2 merged + 0 rejected + 0 out of scope; 5 of 5 written",
+		"| conversation_parts | parent_rejected | the case this email is about was rejected | 1 |",
+		"| activityparty | consumed as email participants | 6 |",
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("reconciliation.md lacks %q:\n%s", want, md)
+		}
+	}
+}
