@@ -74,7 +74,8 @@ func (c *Client) SearchContacts(ctx context.Context, q SearchQuery) ([]Contact, 
 			Data  []Contact `json:"data"`
 			Pages pages     `json:"pages"`
 		}
-		if err := c.do(ctx, call{method: "POST", path: "/contacts/search", body: req, idempotent: true}, &out); err != nil {
+		cl := call{method: "POST", path: "/contacts/search", body: req, idempotent: true}
+		if err := c.do(ctx, cl, &out); err != nil {
 			return nil, err
 		}
 		all = append(all, out.Data...)

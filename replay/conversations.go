@@ -107,7 +107,8 @@ func (c *Client) SearchConversations(ctx context.Context, q SearchQuery) ([]Conv
 			Conversations []Conversation `json:"conversations"`
 			Pages         pages          `json:"pages"`
 		}
-		if err := c.do(ctx, call{method: "POST", path: "/conversations/search", body: req, idempotent: true}, &out); err != nil {
+		cl := call{method: "POST", path: "/conversations/search", body: req, idempotent: true}
+		if err := c.do(ctx, cl, &out); err != nil {
 			return nil, err
 		}
 		all = append(all, out.Conversations...)

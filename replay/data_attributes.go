@@ -71,7 +71,8 @@ func (c *Client) ListConversationAttributes(ctx context.Context) ([]DataAttribut
 }
 
 // CreateConversationAttribute calls POST /conversations/attributes (2.16).
-func (c *Client) CreateConversationAttribute(ctx context.Context, r ConversationAttributeRequest) (*DataAttribute, error) {
+func (c *Client) CreateConversationAttribute(ctx context.Context,
+	r ConversationAttributeRequest) (*DataAttribute, error) {
 	var out DataAttribute
 	err := c.do(ctx, call{method: "POST", path: "/conversations/attributes", body: r,
 		version: Version216, idempotent: true}, &out)

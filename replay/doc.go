@@ -44,6 +44,7 @@
 //
 // # Dry run
 //
-// Every mutating request passes through one gate (executor.write). A dry run
-// writes the same log records marked dry_run and sends nothing.
+// Every mutating request of Run and Rollback passes through one gate, the
+// function that also writes the log. A dry run writes the same records marked
+// dry_run and sends nothing; reads (lookups, before-images) still happen.
 package replay

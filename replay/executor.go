@@ -87,7 +87,8 @@ func (e *executor) write(ctx context.Context, o op) (outcome, error) {
 }
 
 // attempt sends o, resolving lost answers by lookup before any resend.
-func (e *executor) attempt(ctx context.Context, o op, key string, before json.RawMessage, uncertain bool) (outcome, error) {
+func (e *executor) attempt(ctx context.Context, o op, key string, before json.RawMessage,
+	uncertain bool) (outcome, error) {
 	for try := 1; ; try++ {
 		if err := e.intent(o, key, before); err != nil {
 			return outcome{}, err

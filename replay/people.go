@@ -68,7 +68,8 @@ func (r *runner) contactOp(c stageContact) op {
 
 // conflictOutcome decides what a 409 on create means: our own contact
 // (its dynamics_contact_id matches) or a genuine duplicate, which fails.
-func (r *runner) conflictOutcome(ctx context.Context, c stageContact, cf *Conflict, uncertain bool) (outcome, error) {
+func (r *runner) conflictOutcome(ctx context.Context, c stageContact, cf *Conflict,
+	uncertain bool) (outcome, error) {
 	if cf.ExistingID == "" {
 		return outcome{}, fmt.Errorf("contact %s: conflict names no existing contact: %w", c.SourceID, cf)
 	}

@@ -165,8 +165,14 @@ func undoOne(ctx context.Context, e *executor, w written, deleted map[string]boo
 			Reason: "no undo known for this kind"})
 		return nil
 	}
-	_, err := e.write(ctx, o)
-	return err
+	if _, err := e.write(ctx, o); err != nil {
+		return err
+	}
+	if in.Kind == KindCompany && out.Before == nil {
+		rs.Residue = append(rs.Residue, Residue{Op: out.Op, Kind: in.Kind, IntercomID: out.IntercomID,
+			Reason: "company delete archives asynchronously; it is not a hard delete"})
+	}
+	return nil
 }
 
 func residueReason(kind string) string {

@@ -61,7 +61,8 @@ type stagePart struct {
 
 // scanRows runs query and calls fn with a scanner per row, streaming so that
 // memory does not grow with the table.
-func scanRows(ctx context.Context, db *sql.DB, table, query string, fn func(scan func(...any) error) error, args ...any) error {
+func scanRows(ctx context.Context, db *sql.DB, table, query string, fn func(scan func(...any) error) error,
+	args ...any) error {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", table, err)

@@ -116,7 +116,9 @@ func (f *failure) final(tag reqTag, attempts int) error {
 
 // try makes one attempt.
 func (c *client) try(ctx context.Context, rawURL string, annotated bool, tag reqTag) ([]byte, *failure) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, &failure{err: fmt.Errorf("build request: %w", err)}
 	}

@@ -25,7 +25,7 @@ func TestSnapshotAgainstEmulator(t *testing.T) {
 	}
 	srv := dataversetest.NewServer(org, dataversetest.Options{
 		TenantID: "tenant-e2e", ClientID: "client-e2e", ClientSecret: "secret-e2e",
-		RequestsPerWindow: 40, Window: time.Second,
+		RequestsPerWindow: 25, Window: time.Second,
 		Fault: func(n int64, r *http.Request) int {
 			if n%17 == 0 {
 				return http.StatusServiceUnavailable
@@ -53,8 +53,9 @@ func TestSnapshotAgainstEmulator(t *testing.T) {
 		t.Fatalf("complete=%v absent=%+v", m.Complete, m.Tables["msdyn_ocliveworkitem"])
 	}
 	if srv.Throttled() == 0 {
-		t.Log("no request was throttled; the 429 path was not exercised")
+		t.Error("no request was throttled; the 429 path was not exercised")
 	}
+	t.Logf("requests %d, throttled %d", srv.Requests(), srv.Throttled())
 
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
@@ -78,5 +79,25 @@ func TestSnapshotAgainstEmulator(t *testing.T) {
 		if want < 5000 && tm.SourceCount != want {
 			t.Errorf("%s: source_count %d, want %d", table, tm.SourceCount, want)
 		}
+	}
+
+	checkEmulatorColumns(t, db, dir)
+}
+
+// checkEmulatorColumns spot-checks the contract's column shapes on the
+// emulator's real-metadata schemas.
+func checkEmulatorColumns(t *testing.T, db *sql.DB, dir string) {
+	t.Helper()
+	var typ string
+	q := `select column_type from (describe select birthdate from '` + filepath.Join(dir, "tables/contact/*.parquet") + `')`
+	if err := db.QueryRow(q).Scan(&typ); err != nil || typ != "DATE" {
+		t.Errorf("contact.birthdate type = %q, %v; want DATE", typ, err)
+	}
+	var unlabelled, badTarget int
+	q = `select count(*) filter (where statecode__label is null),
+	  count(*) filter (where _customerid_value__lookuplogicalname not in ('account', 'contact'))
+	  from '` + filepath.Join(dir, "tables/incident/*.parquet") + `'`
+	if err := db.QueryRow(q).Scan(&unlabelled, &badTarget); err != nil || unlabelled != 0 || badTarget != 0 {
+		t.Errorf("incident: %d rows without a state label, %d odd customer targets, %v", unlabelled, badTarget, err)
 	}
 }

@@ -31,6 +31,7 @@ type step struct {
 	headers map[string]string
 	body    string
 	drop    bool // hang up half-way through the answer
+	delay   time.Duration
 }
 
 // fakeSet serves an entity set, either from rows paged by the fake or from
@@ -201,6 +202,10 @@ func (f *fakeDV) serveSet(w http.ResponseWriter, r *http.Request, name string) {
 }
 
 func (f *fakeDV) answer(w http.ResponseWriter, s step) {
+	if s.delay > 0 {
+		time.Sleep(s.delay)
+		return // the client has given up by now
+	}
 	if s.drop {
 		hj, _ := w.(http.Hijacker)
 		conn, _, _ := hj.Hijack()

@@ -165,7 +165,7 @@ func TestPageSizeCappedAndAllPagesReadBR08(t *testing.T) {
 	}
 }
 
-func TestServerErrorsAndDroppedConnectionsRetried(t *testing.T) {
+func TestServerErrorsTimeoutsAndDroppedConnectionsRetried(t *testing.T) {
 	f := newFakeDV(t)
 	addIncident(f, 2)
 	f.faults[0] = step{status: http.StatusServiceUnavailable, body: `{"error":{"code":"","message":"busy"}}`}
@@ -173,7 +173,9 @@ func TestServerErrorsAndDroppedConnectionsRetried(t *testing.T) {
 	f.faults[3] = step{status: http.StatusGatewayTimeout}
 	f.faults[4] = step{status: http.StatusTooManyRequests, headers: map[string]string{"Retry-After": "2"},
 		body: `{"error":{"code":"0x80072326","message":"Number of concurrent requests exceeded the limit of 52."}}`}
+	f.faults[5] = step{delay: 300 * time.Millisecond}
 	cfg := f.config(t.TempDir(), "incident")
+	cfg.Retry.AttemptTimeout = 100 * time.Millisecond
 	w := &waits{}
 	cfg.Retry.sleep = w.sleep
 
@@ -184,10 +186,10 @@ func TestServerErrorsAndDroppedConnectionsRetried(t *testing.T) {
 	if m.Tables["incident"].Rows != 3 {
 		t.Errorf("rows = %d", m.Tables["incident"].Rows)
 	}
-	if len(f.dataReqs) != 6 || f.dataReqs[3] != f.dataReqs[5] || f.dataReqs[0] != f.dataReqs[2] {
+	if len(f.dataReqs) != 7 || f.dataReqs[3] != f.dataReqs[6] || f.dataReqs[0] != f.dataReqs[2] {
 		t.Errorf("requests = %q", f.dataReqs)
 	}
-	if len(w.d) != 4 || w.d[3] < 2*time.Second {
+	if len(w.d) != 5 || w.d[3] < 2*time.Second {
 		t.Errorf("waits = %v", w.d)
 	}
 }

@@ -25,6 +25,9 @@ type RetryPolicy struct {
 	// MaxDelay caps one backoff step; default 2m. A server's Retry-After is
 	// always honoured in full, even above this cap.
 	MaxDelay time.Duration
+	// AttemptTimeout bounds one request including its body; default 5m. A
+	// request that runs out of it is retried like a dropped connection.
+	AttemptTimeout time.Duration
 
 	// sleep is swapped in tests to observe waits without spending them.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -39,6 +42,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.MaxDelay <= 0 {
 		p.MaxDelay = 2 * time.Minute
+	}
+	if p.AttemptTimeout <= 0 {
+		p.AttemptTimeout = 5 * time.Minute
 	}
 	if p.MaxDelay < p.BaseDelay {
 		p.MaxDelay = p.BaseDelay

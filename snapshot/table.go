@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -189,13 +190,26 @@ func (r *tableRun) store(n int, body []byte, p *page) ([]FileEntry, error) {
 }
 
 // checkLink refuses a next link that leaves the org: the bearer token would
-// follow it.
+// follow it. The link is only inspected here; it is sent as given.
 func (r *tableRun) checkLink(link string) error {
-	org := strings.TrimSuffix(r.api.base, apiPath)
-	if !strings.HasPrefix(link, org+"/") {
+	u, err := url.Parse(link)
+	if err != nil {
+		return fmt.Errorf("next link does not parse: %w", err)
+	}
+	org, _ := url.Parse(r.api.base)
+	if u.Scheme != org.Scheme || orgHost(u.Host) != orgHost(org.Host) {
 		return errors.New("next link points outside the org")
 	}
 	return nil
+}
+
+// orgHost folds the ORG.api.crm… and ORG.crm… forms of one environment.
+func orgHost(host string) string {
+	host = strings.ToLower(host)
+	if i := strings.Index(host, ".api."); i > 0 && strings.HasSuffix(host, ".dynamics.com") {
+		return host[:i] + host[i+len(".api"):]
+	}
+	return host
 }
 
 func (r *tableRun) progress(n, pageRows int) {

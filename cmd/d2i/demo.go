@@ -55,6 +55,10 @@ would have notified a customer.`, stdout)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// On a terminal the progress bars tell the story; info logs would tear them.
+	if isTerminal(os.Stderr) && !fs.Changed("log-level") {
+		o.log.level = "warn"
+	}
 	logger, err := o.log.logger()
 	if err != nil {
 		return err

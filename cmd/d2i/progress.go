@@ -2,10 +2,12 @@ package main
 
 import (
 	"io"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
 // stepProgress shows one progress line per kind of work (a table, an object
@@ -19,12 +21,25 @@ type stepProgress struct {
 	total int
 }
 
+// newStepProgress draws on out only when it is a terminal: in CI and in
+// redirected output the steps' own log lines carry the counts and rates.
 func newStepProgress(out io.Writer, verb string) *stepProgress {
+	if !isTerminal(out) {
+		out = nil
+	}
 	return &stepProgress{out: out, verb: verb}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // update records done of total for kind; total -1 means unknown.
 func (p *stepProgress) update(kind string, done, total int) {
+	if p.out == nil {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 
