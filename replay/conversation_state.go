@@ -47,8 +47,8 @@ func (r *runner) conversationState(ctx context.Context, c stageConversation, con
 	case "closed":
 		steps = append(steps, PartRequest{MessageType: "close", Type: "admin", AdminID: actor})
 	case "snoozed":
-		// TODO: a snooze time already past is sent as is; Intercom's answer is undocumented.
-		steps = append(steps, PartRequest{MessageType: "snoozed", AdminID: actor, SnoozedUntil: c.SnoozedUntil})
+		until := snoozeUntil(c.SnoozedUntil, time.Now())
+		steps = append(steps, PartRequest{MessageType: "snoozed", AdminID: actor, SnoozedUntil: until})
 	}
 	for _, s := range steps {
 		if s.AdminID == "" {
@@ -63,6 +63,20 @@ func (r *runner) conversationState(ctx context.Context, c stageConversation, con
 		}
 	}
 	return nil
+}
+
+// defaultSnooze is how long a case on hold with no follow-up date, or one
+// already past, stays snoozed: long enough to survive the cutover weekend,
+// short enough that an agent sees it again on the first working day.
+const defaultSnooze = 72 * time.Hour
+
+// snoozeUntil keeps a follow-up date still ahead and replaces a missing or
+// past one, since a snooze must end in the future to mean anything.
+func snoozeUntil(followUp int64, now time.Time) int64 {
+	if followUp > now.Unix() {
+		return followUp
+	}
+	return now.Add(defaultSnooze).Unix()
 }
 
 func stateStep(s PartRequest) string {

@@ -155,13 +155,24 @@ func (c *client) setHeaders(req *http.Request, annotated bool) {
 
 func retryReason(err error) string {
 	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		if apiErr.Code != "" {
-			return fmt.Sprintf("HTTP %d %s", apiErr.Status, apiErr.Code)
-		}
-		return fmt.Sprintf("HTTP %d", apiErr.Status)
+	if !errors.As(err, &apiErr) {
+		return "transport error"
 	}
-	return "transport error"
+	reason := fmt.Sprintf("HTTP %d", apiErr.Status)
+	if apiErr.Code != "" {
+		reason += " " + apiErr.Code
+	}
+	if limit, ok := protectionLimits[apiErr.Code]; ok {
+		reason += " (" + limit + " limit)"
+	}
+	return reason
+}
+
+// protectionLimits names the service-protection limit behind each code.
+var protectionLimits = map[string]string{
+	codeRequestLimit:     "request count",
+	codeExecutionTime:    "execution time",
+	codeConcurrencyLimit: "concurrency",
 }
 
 // redactURLError drops the URL from a transport error: next links are long

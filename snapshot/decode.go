@@ -108,14 +108,11 @@ func buildRecord(s *tableSchema, rows []map[string]any) (arrow.RecordBatch, erro
 	b := array.NewRecordBuilder(memory.DefaultAllocator, s.arrow)
 	defer b.Release()
 	for i, row := range rows {
-		field := 0
-		for _, c := range s.columns {
-			n := len(c.fields())
-			if err := appendColumn(b, field, c, row); err != nil {
+		for j, c := range s.columns {
+			if err := appendColumn(b, s.offsets[j], c, row); err != nil {
 				return nil, fmt.Errorf("%s row %d (%s=%v) column %s: %w",
 					s.table, i, s.primaryID, row[s.primaryID], c.key, err)
 			}
-			field += n
 		}
 	}
 	return b.NewRecordBatch(), nil

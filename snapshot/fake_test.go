@@ -203,7 +203,9 @@ func (f *fakeDV) serveSet(w http.ResponseWriter, r *http.Request, name string) {
 
 func (f *fakeDV) answer(w http.ResponseWriter, s step) {
 	if s.delay > 0 {
+		f.mu.Unlock() // let the retry in while this answer stalls
 		time.Sleep(s.delay)
+		f.mu.Lock()
 		return // the client has given up by now
 	}
 	if s.drop {

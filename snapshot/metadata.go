@@ -27,6 +27,7 @@ type attributeDef struct {
 	AttributeTypeName managedName `json:"AttributeTypeName"`
 	AttributeOf       *string     `json:"AttributeOf"`
 	IsValidForRead    *bool       `json:"IsValidForRead"`
+	IsValidOData      *bool       `json:"IsValidODataAttribute"`
 	DateTimeBehavior  managedName `json:"DateTimeBehavior"`
 	Precision         *int        `json:"Precision"`
 	MinValue          json.Number `json:"MinValue"`
@@ -159,7 +160,8 @@ func (m *tableMeta) save(root, rel string, body []byte) error {
 // carries DateTimeBehavior and Precision; a server that refuses an
 // unrestricted $expand gets the narrower documented form instead.
 func (c *client) getEntityDef(ctx context.Context, table string) ([]byte, error) {
-	const sel = "$select=LogicalName,SchemaName,EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute,ObjectTypeCode"
+	const sel = "$select=LogicalName,SchemaName,EntitySetName,PrimaryIdAttribute," +
+		"PrimaryNameAttribute,ObjectTypeCode"
 	base := c.base + "EntityDefinitions(LogicalName='" + table + "')?" + sel
 	tag := reqTag{table, "metadata"}
 	body, err := c.get(ctx, base+"&$expand=Attributes", false, tag)

@@ -1,8 +1,10 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -116,6 +118,8 @@ func TestRetryAfterHonouredWithSameURLBR07(t *testing.T) {
 	cfg.MaxPageSize = 2
 	w := &waits{}
 	cfg.Retry.sleep = w.sleep
+	var logs bytes.Buffer
+	cfg.Logger = captureLog(&logs)
 
 	m, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -129,6 +133,9 @@ func TestRetryAfterHonouredWithSameURLBR07(t *testing.T) {
 	}
 	if f.dataReqs[1] != f.dataReqs[2] || f.dataReqs[2] != f.dataReqs[3] {
 		t.Errorf("retried URLs differ: %q", f.dataReqs[1:])
+	}
+	if !strings.Contains(logs.String(), "0x80072326 (concurrency limit)") || strings.Contains(logs.String(), "skiptoken") {
+		t.Errorf("retry logs should name the limit and keep URLs out:\n%s", logs.String())
 	}
 	for _, p := range f.prefers {
 		if !strings.Contains(p, "odata.maxpagesize=2") || !strings.Contains(p, `odata.include-annotations="*"`) {
@@ -240,5 +247,62 @@ func TestAbsentTableIsRecordedNotFailed(t *testing.T) {
 	}
 	if m.Tables["incident"].Status != StatusComplete || !m.Complete {
 		t.Errorf("manifest = %+v", m)
+	}
+}
+
+// A next link to another host would carry the bearer token away.
+func TestNextLinkOutsideOrgRefused(t *testing.T) {
+	f := newFakeDV(t)
+	f.entities["contact"] = contactDef
+	f.sets["contacts"] = &fakeSet{script: []step{{status: http.StatusOK, body: `{"value":[
+	  {"contactid":"00000000-0000-4000-8000-000000000001","fullname":"A"}],
+	  "@odata.nextLink":"https://evil.example.com/api/data/v9.2/contacts?$skiptoken=x"}`}}}
+	_, err := Run(context.Background(), f.config(t.TempDir(), "contact"))
+	if err == nil || !strings.Contains(err.Error(), "outside the org") || !strings.Contains(err.Error(), "page 1") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestOrgHostFoldsAPIForm(t *testing.T) {
+	if orgHost("Contoso.API.crm4.dynamics.com") != "contoso.crm4.dynamics.com" ||
+		orgHost("contoso.crm.dynamics.com") != "contoso.crm.dynamics.com" ||
+		orgHost("api.example.com") != "api.example.com" {
+		t.Error("orgHost")
+	}
+}
+
+// The three service-protection answers, byte for byte as documented: each
+// is waited out for its Retry-After and the same request is sent again.
+func TestServiceProtectionErrorsRetried(t *testing.T) {
+	var fx struct {
+		Responses []struct {
+			Status  int               `json:"status"`
+			Headers map[string]string `json:"headers"`
+			Body    json.RawMessage   `json:"body"`
+		} `json:"responses"`
+	}
+	if err := json.Unmarshal(readFixture(t, "msdocs_service_protection_429_errors.json"), &fx); err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeDV(t)
+	addIncident(f, 5000)
+	for i, r := range fx.Responses {
+		f.faults[i] = step{status: r.Status, headers: r.Headers, body: string(r.Body)}
+	}
+	cfg := f.config(t.TempDir(), "incident")
+	w := &waits{}
+	cfg.Retry.sleep = w.sleep
+	m, err := Run(context.Background(), cfg)
+	if err != nil || m.Tables["incident"].Rows != 3 {
+		t.Fatalf("err = %v, manifest = %+v", err, m.Tables["incident"])
+	}
+	want := []time.Duration{35 * time.Second, 120 * time.Second, 5 * time.Second}
+	if fmt.Sprint(w.d) != fmt.Sprint(want) {
+		t.Errorf("waits = %v, want %v", w.d, want)
+	}
+	for _, u := range f.dataReqs[1:] {
+		if u != f.dataReqs[0] {
+			t.Errorf("retried %s, first was %s", u, f.dataReqs[0])
+		}
 	}
 }

@@ -23,7 +23,8 @@ func pageRel(table string, n int) string {
 func writePart(root, rel string, rec arrow.RecordBatch) (FileEntry, error) {
 	fe, err := writeAtomic(root, rel, func(w io.Writer) error {
 		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd))
-		fw, err := pqarrow.NewFileWriter(rec.Schema(), w, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+		arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
+		fw, err := pqarrow.NewFileWriter(rec.Schema(), w, props, arrowProps)
 		if err != nil {
 			return err
 		}

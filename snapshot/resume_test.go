@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -86,11 +87,18 @@ func TestManifestListsEveryFileWithItsHash(t *testing.T) {
 	var logs bytes.Buffer
 	cfg := f.config(dir, "incident")
 	cfg.Logger = captureLog(&logs)
+	var progress []string
+	cfg.Progress = func(table string, rows, pages int) {
+		progress = append(progress, fmt.Sprintf("%s:%d/%d", table, rows, pages))
+	}
 	m, err := Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	verifyManifest(t, dir, m)
+	if strings.Join(progress, " ") != "incident:2/1 incident:3/2" {
+		t.Errorf("progress = %v", progress)
+	}
 
 	onDisk, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil || !bytes.Contains(onDisk, []byte(`"tables/incident/part-00001.parquet"`)) ||
@@ -150,4 +158,25 @@ func verifyManifest(t *testing.T, dir string, m *Manifest) {
 		}
 		return nil
 	})
+}
+
+// Parts written under one schema are never continued under another.
+func TestResumeRefusesChangedColumns(t *testing.T) {
+	f := newFakeDV(t)
+	addIncident(f, 1)
+	f.failFrom = 2
+	dir := t.TempDir()
+	cfg := f.config(dir, "incident")
+	cfg.Retry.MaxAttempts = 1
+	if _, err := Run(context.Background(), cfg); err == nil {
+		t.Fatal("first run should fail")
+	}
+	f.failFrom = 0
+	f.entities["incident"] = strings.Replace(incidentDef, `"LogicalName": "new_score", "AttributeType": "Double"`,
+		`"LogicalName": "new_score", "AttributeType": "Integer"`, 1)
+	m, err := Run(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "columns changed since checkpoint") {
+		t.Fatalf("err = %v", err)
+	}
+	verifyManifest(t, dir, m)
 }

@@ -45,6 +45,7 @@ type tableSchema struct {
 	entitySet string
 	primaryID string
 	columns   []column
+	offsets   []int // index of each column's first Arrow field
 	arrow     *arrow.Schema
 }
 
@@ -91,6 +92,7 @@ func buildSchema(def entityDef, labels map[string]map[int32]string) (*tableSchem
 
 	var fields []arrow.Field
 	for _, c := range s.columns {
+		s.offsets = append(s.offsets, len(fields))
 		fields = append(fields, c.fields()...)
 	}
 	s.arrow = arrow.NewSchema(fields, nil)
@@ -102,7 +104,8 @@ func columnFor(table string, a attributeDef) (column, bool) {
 	if a.LogicalName == "" || (a.AttributeOf != nil && *a.AttributeOf != "") {
 		return column{}, false
 	}
-	if a.IsValidForRead != nil && !*a.IsValidForRead {
+	// Not readable, or not a Web API property: $select would be refused.
+	if (a.IsValidForRead != nil && !*a.IsValidForRead) || (a.IsValidOData != nil && !*a.IsValidOData) {
 		return column{}, false
 	}
 	if binaryColumns[table][a.LogicalName] {

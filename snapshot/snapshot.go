@@ -106,6 +106,9 @@ type FileEntry struct {
 
 const defaultMaxPageSize = 5000
 
+// TODO: fetch annotation and attachment bodies into blobs/sha256 (spec §12).
+// TODO: on a 401, renew the token once before failing (spec §7.4).
+
 // Run snapshots every table in cfg.Tables into cfg.OutDir and writes
 // manifest.json. Tables run one after another; a failed table does not stop
 // the others, but Run then returns an error alongside the manifest.

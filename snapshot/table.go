@@ -77,9 +77,10 @@ func (r *tableRun) prepare(ctx context.Context, cp *checkpoint) error {
 	if cp == nil {
 		cp = &checkpoint{Table: r.table, LastPage: -1, SourceCount: -1}
 	} else if cp.SchemaHash != r.schema.hash() {
+		cp.Files = mergeFiles(meta.files, cp.Files) // the metadata on disk is the new one
 		r.cp = cp
-		return fmt.Errorf("table %s: columns changed since checkpoint; remove checkpoints/%s.json and its parts to restart it",
-			r.table, r.table)
+		return fmt.Errorf("table %s: columns changed since checkpoint; "+
+			"remove checkpoints/%s.json and its parts to restart it", r.table, r.table)
 	} else {
 		r.log.Info("dataverse table resumed", "after_page", cp.LastPage, "rows", cp.Rows)
 	}
@@ -107,13 +108,25 @@ func mergeFiles(meta, old []FileEntry) []FileEntry {
 	return out
 }
 
-func (r *tableRun) firstURL() string {
-	return r.api.base + r.schema.entitySet + "?$select=" + r.schema.selectList() + "&$count=true"
+// maxURL is the longest GET URL Dataverse accepts (spec §4).
+const maxURL = 32768
+
+func (r *tableRun) firstURL() (string, error) {
+	u := r.api.base + r.schema.entitySet + "?$select=" + r.schema.selectList() + "&$count=true"
+	if len(u) > maxURL {
+		// TODO: split very wide tables into several column groups joined on the key.
+		return "", fmt.Errorf("table %s: $select of %d columns makes a %d-character URL, over %d",
+			r.table, len(r.schema.columns), len(u), maxURL)
+	}
+	return u, nil
 }
 
 // readPages follows the next links from the checkpoint to the last page.
 func (r *tableRun) readPages(ctx context.Context) error {
-	link := r.firstURL()
+	link, err := r.firstURL()
+	if err != nil {
+		return err
+	}
 	if r.cp.LastPage >= 0 {
 		if r.cp.NextLink == "" {
 			return r.finish(ctx)
@@ -169,7 +182,7 @@ func (r *tableRun) readPage(ctx context.Context, link string, n int) (string, er
 func (r *tableRun) store(n int, body []byte, p *page) ([]FileEntry, error) {
 	rec, err := buildRecord(r.schema, p.rows)
 	if err != nil {
-		return nil, fmt.Errorf("page %d: %w", n, err)
+		return nil, fmt.Errorf("table %s page %d: %w", r.table, n, err)
 	}
 	defer rec.Release()
 	if rec.NumRows() != int64(len(p.rows)) {

@@ -43,8 +43,8 @@ admins and teams of the same generated org, so that a replay of it matches them.
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return usagef("want exactly one of: dataverse, intercom")
+	if fs.NArg() != 1 || (fs.Arg(0) != "dataverse" && fs.Arg(0) != "intercom") {
+		return usagef("want exactly one emulator: dataverse or intercom")
 	}
 	logger, err := o.log.logger()
 	if err != nil {
@@ -58,18 +58,15 @@ admins and teams of the same generated org, so that a replay of it matches them.
 	base := "http://" + o.listen
 
 	var handler http.Handler
-	switch fs.Arg(0) {
-	case "dataverse":
+	if fs.Arg(0) == "dataverse" {
 		srv := dataversetest.NewUnstarted(org, dataversetest.Options{RequestsPerWindow: o.budget})
 		srv.URL = base
 		handler = srv.Handler()
 		fmt.Fprintf(stdout, "Dataverse emulator: org URL %s, Web API %s\n", base, srv.APIURL())
-	case "intercom":
+	} else {
 		srv := intercomtest.New(intercomOptions(org, o.budget))
 		handler = srv.Handler()
 		fmt.Fprintf(stdout, "Intercom emulator: %s (any bearer token is accepted)\n", base)
-	default:
-		return usagef("unknown emulator %q: want dataverse or intercom", fs.Arg(0))
 	}
 	return listenAndServe(ctx, o.listen, handler, logger)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -60,7 +61,7 @@ func plausible(a *Attribute, r *rnd) any {
 	case "Decimal", "Money":
 		lo, hi := bounds(a, 0, 100000)
 		v := lo + float64(r.intn(1000000))/1000000*(hi-lo)
-		return json.Number(fmt.Sprintf("%.*f", prec(a, 2), v))
+		return decimalNumber(v, prec(a, 2))
 	case "DateTime":
 		t := anchor.AddDate(-3, 0, 0).Add(time.Duration(r.intn(3*365*24*3600)) * time.Second)
 		if a.DateTimeBehavior == "DateOnly" {
@@ -101,6 +102,14 @@ func bounds(a *Attribute, lo, hi float64) (float64, float64) {
 		hi = lo
 	}
 	return lo, hi
+}
+
+// decimalNumber writes v with at most places decimals and no binary
+// floating-point noise, as Dataverse serialises Edm.Decimal: 74943.4, never
+// 74943.400000000009. Sample values never need more than 4 decimals.
+func decimalNumber(v float64, places int) json.Number {
+	places = min(places, 4)
+	return json.Number(strconv.FormatFloat(round(v, places), 'f', -1, 64))
 }
 
 func prec(a *Attribute, def int) int {

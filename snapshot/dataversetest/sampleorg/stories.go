@@ -278,5 +278,5 @@ func money(v float64, a *Attribute) json.Number {
 	if a != nil && a.Precision != nil {
 		prec = *a.Precision
 	}
-	return json.Number(fmt.Sprintf("%.*f", prec, v))
+	return decimalNumber(v, prec)
 }
