@@ -61,7 +61,8 @@ func readClassic(w Workflow, e *Entry) error {
 // classicTrigger derives the trigger from the row's columns: classic XAML
 // does not hold its own trigger.
 func classicTrigger(w Workflow) Trigger {
-	t := Trigger{Table: strings.ToLower(w.PrimaryEntity), Scope: ScopeName(w.Scope)}
+	// The workflow's own scope column is shown as Entry.Scope.
+	t := Trigger{Table: strings.ToLower(w.PrimaryEntity)}
 	if t.Table == "none" {
 		t.Table = ""
 	}

@@ -178,6 +178,9 @@ func (fr flowReader) readDataverseTrigger(t *Trigger, p map[string]any) {
 		t.Kind = TriggerDataverse
 	}
 	t.Table = strings.ToLower(paramString(p, "subscriptionRequest/entityname"))
+	if t.Table == "none" { // flows bound to no table (e.g. custom API triggers)
+		t.Table = ""
+	}
 	if t.Table == "" {
 		t.Table = strings.ToLower(paramString(p, "table")) // legacy connector triggers
 	}
@@ -304,7 +307,9 @@ func (fr flowReader) action(path, name string, n wdlNode) (Action, error) {
 }
 
 // dataverseWriteOps are Dataverse connector operations that change rows.
-var dataverseWriteOps = []string{"Create", "Update", "Delete", "Upsert", "Associate", "Disassociate", "PerformBound"}
+var dataverseWriteOps = []string{
+	"Create", "Update", "Delete", "Upsert", "Associate", "Disassociate", "PerformBound",
+}
 
 func readDataverseAction(a *Action, p map[string]any) {
 	a.Table = strings.ToLower(firstNonEmpty(paramString(p, "entityName"), paramString(p, "table")))

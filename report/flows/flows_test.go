@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -192,7 +193,7 @@ var realCases = []realCase{
 		// file; the XAML was renamed later but keeps the same GUID.
 		dir: "coe_almaccelerator_classic", id: "1f5ea747-a8b9-ec11-983f-0022483403a3",
 		name: "New business rule", kind: "Business rule",
-		trigger: Trigger{Kind: TriggerForm, Table: "cat_deploymentusersetting", Scope: "Organization"},
+		trigger: Trigger{Kind: TriggerForm, Table: "cat_deploymentusersetting"},
 		table:   "cat_deploymentusersetting",
 		steps: []string{
 			"ConditionBranchStep2|Condition (ConditionBranch)||",
@@ -210,9 +211,11 @@ func TestInventoryRealSamples(t *testing.T) {
 	for _, tc := range realCases {
 		t.Run(tc.dir+"/"+tc.name, func(t *testing.T) {
 			e := inventoryOf(t, tc.dir, tc.id)
-			if e.Name != tc.name || e.Kind != tc.kind || e.State != "On" || e.Solution != tc.solution {
-				t.Errorf("name/kind/state/solution = %q/%q/%q/%q, want %q/%q/On/%q",
-					e.Name, e.Kind, e.State, e.Solution, tc.name, tc.kind, tc.solution)
+			// Every sample's data.xml says StateCode 1 and Scope 4.
+			if e.Name != tc.name || e.Kind != tc.kind || e.State != "On" || e.Scope != "Organization" ||
+				e.Solution != tc.solution {
+				t.Errorf("name/kind/state/scope/solution = %q/%q/%q/%q/%q, want %q/%q/On/Organization/%q",
+					e.Name, e.Kind, e.State, e.Scope, e.Solution, tc.name, tc.kind, tc.solution)
 			}
 			if !reflect.DeepEqual(e.Trigger, tc.trigger) {
 				t.Errorf("trigger\n got %+v\nwant %+v", e.Trigger, tc.trigger)
@@ -423,6 +426,59 @@ func TestErrorsNameWorkflowAndField(t *testing.T) {
 	} {
 		if _, err := FromDataXML([]byte(bad.xml)); err == nil || !strings.Contains(err.Error(), bad.field) {
 			t.Errorf("FromDataXML(%s) error = %v, want one naming %s", bad.xml, err, bad.field)
+		}
+	}
+}
+
+func TestFromRecord(t *testing.T) {
+	clientdata, err := os.ReadFile(filepath.Join("testdata", "flows", "pnp_incident-reporting", "Workflows",
+		"IncidentAssignment-6E5A9197-E359-EE11-BE6F-000D3A45ED19.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A Web API row as JSON decodes it, and the same row as a snapshot
+	// Parquet read returns it (int32 picklists, __formatted owner column).
+	webAPI := map[string]any{
+		"workflowid": "6E5A9197-E359-EE11-BE6F-000D3A45ED19", "name": "Incident Assignment",
+		"category": json.Number("5"), "type": float64(1), "statecode": float64(1), "statuscode": float64(2),
+		"primaryentity": "none", "scope": float64(4), "triggeroncreate": false,
+		"_ownerid_value": "{AAAAAAAA-0000-0000-0000-000000000001}",
+		"_ownerid_value@OData.Community.Display.V1.FormattedValue": "Flow Owner",
+		"clientdata": string(clientdata),
+	}
+	parquet := map[string]any{
+		"workflowid": "6e5a9197-e359-ee11-be6f-000d3a45ed19", "name": "Incident Assignment",
+		"category": int32(5), "type": int32(1), "statecode": int32(1), "statuscode": int32(2),
+		"primaryentity": "none", "scope": int32(4), "triggeroncreate": false,
+		"_ownerid_value": "aaaaaaaa-0000-0000-0000-000000000001", "_ownerid_value__formatted": "Flow Owner",
+		"clientdata": string(clientdata),
+	}
+	for name, rec := range map[string]map[string]any{"web api": webAPI, "parquet": parquet} {
+		w, err := FromRecord(rec)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		e, err := Inventory(w)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if e.ID != "6e5a9197-e359-ee11-be6f-000d3a45ed19" || e.Owner != "Flow Owner" || e.State != "On" ||
+			e.Trigger.Table != "csa_csincident" || e.Trigger.Message != "create" || w.OwnerID != "aaaaaaaa-0000-0000-0000-000000000001" {
+			t.Errorf("%s: got id %s owner %q/%s state %s trigger %+v", name, e.ID, e.Owner, w.OwnerID, e.State, e.Trigger)
+		}
+	}
+
+	for _, bad := range []struct {
+		rec   map[string]any
+		field string
+	}{
+		{map[string]any{"name": "x", "category": 5}, "workflowid"},
+		{map[string]any{"workflowid": "1", "name": "x"}, "category"},
+		{map[string]any{"workflowid": "1", "category": "five"}, "category"},
+		{map[string]any{"workflowid": "1", "category": 0, "ondemand": "sometimes"}, "ondemand"},
+	} {
+		if _, err := FromRecord(bad.rec); err == nil || !strings.Contains(err.Error(), bad.field) {
+			t.Errorf("FromRecord(%v) error = %v, want one naming %s", bad.rec, err, bad.field)
 		}
 	}
 }

@@ -101,45 +101,55 @@ type Rule struct {
 var Rules = []Rule{
 	{
 		ID: "desktop", When: "desktop (RPA) or AI flow",
-		Match:     func(e *Entry) bool { return e.Category == CategoryDesktopFlow || e.Category == CategoryAIFlow },
+		Match: func(e *Entry) bool {
+			return e.Category == CategoryDesktopFlow || e.Category == CategoryAIFlow
+		},
 		Recommend: "No equivalent: keep it in Power Automate",
-		Why:       "Intercom runs no desktop automation; the flow does not depend on the help desk moving.",
+		Why: "Intercom runs no desktop automation; the flow does not depend on the " +
+			"help desk moving.",
 	},
 	{
 		ID: "no-cases", When: "neither triggers on nor writes to a case-related table",
 		Match:     func(e *Entry) bool { return !e.TouchesCases },
 		Recommend: "Nothing to rebuild in Intercom: keep it in Power Automate or retire it",
-		Why:       "Only the help desk moves to Intercom; automation on other tables and services is unaffected by the migration.",
+		Why: "Only the help desk moves to Intercom; automation on other tables and " +
+			"services is unaffected by the migration.",
 	},
 	{
 		ID: "bpf", When: "business process flow on a case table",
 		Match:     func(e *Entry) bool { return e.Category == CategoryBPF },
 		Recommend: "No equivalent: model the stages as Intercom ticket states",
-		Why:       "Intercom has no guided stage bar; a ticket type's states carry the progress an agent records.",
+		Why: "Intercom has no guided stage bar; a ticket type's states carry the " +
+			"progress an agent records.",
 	},
 	{
 		ID: "business-rule", When: "business rule on a case table",
-		Match:     func(e *Entry) bool { return e.Category == CategoryBusinessRule },
-		Recommend: "Partly: ticket or conversation attribute settings (required, visible to customers)",
-		Why:       "Business rules lock, hide, require or default fields on Dynamics forms; Intercom attributes can be required but have no conditional form logic.",
+		Match: func(e *Entry) bool { return e.Category == CategoryBusinessRule },
+		Recommend: "Partly: ticket or conversation attribute settings (required, visible to " +
+			"customers)",
+		Why: "Business rules lock, hide, require or default fields on Dynamics forms; " +
+			"Intercom attributes can be required but have no conditional form logic.",
 	},
 	{
 		ID: "dialog", When: "dialog on a case table",
 		Match:     func(e *Entry) bool { return e.Category == CategoryDialog },
 		Recommend: "Intercom macro",
-		Why:       "A dialog scripts what an agent does on a case; a macro bundles a reply and conversation actions for one click.",
+		Why: "A dialog scripts what an agent does on a case; a macro bundles a reply " +
+			"and conversation actions for one click.",
 	},
 	{
 		ID: "sla", When: "triggers on or writes SLA or entitlement tables",
 		Match:     touchesSLA,
 		Recommend: "Intercom SLA policy, applied by a workflow's Apply SLA step",
-		Why:       "Intercom measures first response and next response or time to close with SLA policies instead of SLA KPI rows.",
+		Why: "Intercom measures first response and next response or time to close with " +
+			"SLA policies instead of SLA KPI rows.",
 	},
 	{
 		ID: "assignment", When: "assigns a case or puts it in a queue",
 		Match:     assigns,
 		Recommend: "Intercom workflow with an Assign step (team or teammate), or assignment rules",
-		Why:       "Owner and queue changes on cases become assignment of the conversation to a team inbox or teammate.",
+		Why: "Owner and queue changes on cases become assignment of the conversation " +
+			"to a team inbox or teammate.",
 	},
 	{
 		ID: "case-created", When: "starts when a case is created",
@@ -151,13 +161,16 @@ var Rules = []Rule{
 		ID: "case-state", When: "starts when a case's status changes",
 		Match:     func(e *Entry) bool { return onCase(e) && hasMessage(e, "update") && watchesState(e) },
 		Recommend: "Intercom workflow, trigger: Teammate changes the conversation state",
-		Why:       "Case status (active, resolved, cancelled) maps to conversation state (open, snoozed, closed).",
+		Why: "Case status (active, resolved, cancelled) maps to conversation state " +
+			"(open, snoozed, closed).",
 	},
 	{
 		ID: "case-updated", When: "starts when other case columns change",
-		Match:     func(e *Entry) bool { return onCase(e) && hasMessage(e, "update") },
-		Recommend: "Custom action or webhook: subscribe to Intercom conversation webhooks and run the logic in your service",
-		Why:       "Intercom workflows do not start on attribute changes; webhooks deliver conversation events to code you host.",
+		Match: func(e *Entry) bool { return onCase(e) && hasMessage(e, "update") },
+		Recommend: "Custom action or webhook: subscribe to Intercom conversation webhooks " +
+			"and run the logic in your service",
+		Why: "Intercom workflows do not start on attribute changes; webhooks deliver " +
+			"conversation events to code you host.",
 	},
 	{
 		ID: "case-deleted", When: "starts when a case is deleted",
@@ -166,10 +179,20 @@ var Rules = []Rule{
 		Why:       "Intercom workflows do not start when a conversation is deleted.",
 	},
 	{
+		ID: "case-activity", When: "starts on an e-mail, task, note or other activity regarding a case",
+		Match: func(e *Entry) bool {
+			return activityTables[logicalName(e.Trigger.Table)] && regardsCases(e.Trigger.FilterExpression)
+		},
+		Recommend: "Intercom workflow, trigger: Customer sends any message (or Teammate " +
+			"sends any message)",
+		Why: "Activities on a case become messages and notes in the Intercom conversation.",
+	},
+	{
 		ID: "schedule", When: "runs on a schedule",
-		Match:     func(e *Entry) bool { return e.Trigger.Kind == TriggerRecurrence },
-		Recommend: "No equivalent in Intercom workflows: run a scheduled job against the Intercom REST API",
-		Why:       "Intercom workflows start on conversation events, not on a clock.",
+		Match: func(e *Entry) bool { return e.Trigger.Kind == TriggerRecurrence },
+		Recommend: "No equivalent in Intercom workflows: run a scheduled job against the " +
+			"Intercom REST API",
+		Why: "Intercom workflows start on conversation events, not on a clock.",
 	},
 	{
 		ID: "called", When: "started by a person, an app, an HTTP call, or is a custom action",
@@ -178,13 +201,15 @@ var Rules = []Rule{
 			return k == TriggerManual || k == TriggerHTTP || k == TriggerCalled || k == TriggerOnDemand
 		},
 		Recommend: "Intercom custom action: a workflow or Fin step calls your HTTP endpoint",
-		Why:       "Logic started on request moves behind an endpoint that Intercom calls with conversation data.",
+		Why: "Logic started on request moves behind an endpoint that Intercom calls " +
+			"with conversation data.",
 	},
 	{
 		ID: "review", When: "anything else that touches cases",
 		Match:     func(*Entry) bool { return true },
 		Recommend: "Review by hand",
-		Why:       "No rule above describes this process; read its steps before choosing an Intercom feature.",
+		Why: "No rule above describes this process; read its steps before choosing an " +
+			"Intercom feature.",
 	},
 }
 

@@ -98,7 +98,12 @@ func TestRules(t *testing.T) {
 		{"classic on status", Workflow{Category: 0, PrimaryEntity: "incident", TriggerOnUpdateAttributeList: "statuscode"}, "case-state", true, "update"},
 		{"case priority changed", Workflow{Category: 5, ClientData: dataverseFlow(3, "incident", "prioritycode", "", `{}`)}, "case-updated", true, "update"},
 		{"case deleted", Workflow{Category: 5, ClientData: dataverseFlow(2, "incident", "", "", `{}`)}, "case-deleted", true, "delete"},
-		{"case email", Workflow{Category: 5, ClientData: dataverseFlow(1, "email", "", "regardingobjecttypecode eq 112", `{}`)}, "review", true, "create"},
+		{"case email", Workflow{Category: 5, ClientData: dataverseFlow(1, "email", "", "regardingobjecttypecode eq 112", `{}`)}, "case-activity", true, "create"},
+		{"legacy connector on incidents", Workflow{Category: 5, ClientData: flowJSON(
+			map[string]any{"When_a_record_is_created": map[string]any{"type": "OpenApiConnectionWebhook", "inputs": map[string]any{
+				"host":       map[string]any{"apiId": "/providers/Microsoft.PowerApps/apis/shared_commondataservice", "operationId": "CreateRecordTrigger"},
+				"parameters": map[string]any{"dataset": "org.crm.dynamics.com", "table": "incidents"}}}},
+			`{}`)}, "review", true, ""},
 		{"nightly case sweep", Workflow{Category: 5, ClientData: flowJSON(
 			map[string]any{"Recurrence": map[string]any{"type": "Recurrence", "recurrence": map[string]any{"frequency": "Day", "interval": 1}}},
 			`{"Close":`+dvAction("UpdateRecord", `{"entityName":"incidents","item/statecode":1}`)+`}`)}, "schedule", true, ""},
