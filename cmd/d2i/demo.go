@@ -100,64 +100,95 @@ func demo(ctx context.Context, o demoOptions, logger *slog.Logger, progressOut i
 	if err != nil {
 		return nil, fmt.Errorf("generate org: %w", err)
 	}
-	creds := snapshot.Credentials{TenantID: "demo-tenant", ClientID: "d2i-demo", ClientSecret: randomSecret()}
-	dv := dataversetest.NewServer(org, dataversetest.Options{
-		TenantID: creds.TenantID, ClientID: creds.ClientID, ClientSecret: creds.ClientSecret,
-		RequestsPerWindow: 6000, Window: 300 * time.Second,
-	})
-	defer dv.Close()
-	token := randomSecret()
-	icOpts := intercomOptions(org, o.intercomPer10s)
-	icOpts.Token = token
-	ic := intercomtest.NewServer(icOpts)
-	defer ic.Close()
+	emu := startEmulators(org, o.intercomPer10s)
+	defer emu.close()
+	logger.Info("demo: org generated", "cases", o.cases, "seed", o.seed,
+		"dataverse", emu.dataverse.URL, "intercom", emu.intercom.URL)
 
-	logger.Info("demo: org generated", "cases", o.cases, "seed", o.seed, "dataverse", dv.URL, "intercom", ic.URL)
-
-	snapProgress := newStepProgress(progressOut, "snapshot")
-	_, err = snapshot.Run(ctx, snapshot.Config{
-		OrgURL: dv.URL, AuthorityURL: dv.URL, Credentials: creds, Tables: coreTables,
-		OutDir: res.snapshot, Logger: logger,
-		Progress: func(table string, rows, _ int) { snapProgress.update(table, rows, -1) },
-	})
-	snapProgress.finish()
+	rep, err := res.migrate(ctx, emu, o.workers, logger, progressOut)
 	if err != nil {
-		return res, fmt.Errorf("snapshot: %w", err)
+		return res, err
 	}
-
-	if _, err := transform.Run(ctx, transform.Config{SnapshotDir: res.snapshot, DBPath: res.staging, Logger: logger}); err != nil {
-		return res, fmt.Errorf("transform: %w", err)
-	}
-
-	replayProgress := newStepProgress(progressOut, "replay")
-	res.replay, err = replay.Run(ctx, replay.Config{
-		DBPath: res.staging, BaseURL: ic.URL, Token: token, LogDir: res.logDir,
-		Workers: o.workers, Logger: logger, Progress: replayProgress.update,
-	})
-	replayProgress.finish()
-	if err != nil {
-		return res, fmt.Errorf("replay: %w", err)
-	}
-	res.notifications = ic.Notifications()
-	res.intercomAfterReplay = ic.Counts()
-
-	rep, err := buildReport(ctx, res.staging, res.logDir, res.reports, logger)
-	if err != nil {
-		return res, fmt.Errorf("report: %w", err)
-	}
-	res.reconciliation = rep.Rows
 
 	if o.rollback {
 		res.rollback, err = replay.Rollback(ctx, replay.RollbackConfig{
-			BaseURL: ic.URL, Token: token, LogDir: res.logDir, Logger: logger})
+			BaseURL: emu.intercom.URL, Token: emu.token, LogDir: res.logDir, Logger: logger})
 		if err != nil {
 			return res, fmt.Errorf("rollback: %w", err)
 		}
-		res.intercomAfterRollback = ic.Counts()
+		res.intercomAfterRollback = emu.intercom.Counts()
 	}
 	res.elapsed = time.Since(start)
 
 	return res, res.check(rep)
+}
+
+// emulators are the two APIs the demo migrates between, with the throwaway
+// credentials it made for them; the credentials are never printed.
+type emulators struct {
+	dataverse *dataversetest.Server
+	intercom  *intercomtest.Server
+	creds     snapshot.Credentials
+	token     string
+}
+
+func startEmulators(org *sampleorg.Org, intercomPer10s int) *emulators {
+	e := &emulators{
+		creds: snapshot.Credentials{TenantID: "demo-tenant", ClientID: "d2i-demo", ClientSecret: randomSecret()},
+		token: randomSecret(),
+	}
+	// Dataverse's default service protection: 6,000 requests per 5 minutes.
+	e.dataverse = dataversetest.NewServer(org, dataversetest.Options{
+		TenantID: e.creds.TenantID, ClientID: e.creds.ClientID, ClientSecret: e.creds.ClientSecret,
+		RequestsPerWindow: 6000, Window: 300 * time.Second,
+	})
+	icOpts := intercomOptions(org, intercomPer10s)
+	icOpts.Token = e.token
+	e.intercom = intercomtest.NewServer(icOpts)
+	return e
+}
+
+func (e *emulators) close() {
+	e.dataverse.Close()
+	e.intercom.Close()
+}
+
+// migrate runs snapshot, transform, replay and report, as an engineer would
+// run the four verbs one after another.
+func (r *demoResult) migrate(ctx context.Context, emu *emulators, workers int, logger *slog.Logger, progressOut io.Writer) (*report.Result, error) {
+	snapProgress := newStepProgress(progressOut, "snapshot")
+	_, err := snapshot.Run(ctx, snapshot.Config{
+		OrgURL: emu.dataverse.URL, AuthorityURL: emu.dataverse.URL, Credentials: emu.creds,
+		Tables: coreTables, OutDir: r.snapshot, Logger: logger,
+		Progress: func(table string, rows, _ int) { snapProgress.update(table, rows, -1) },
+	})
+	snapProgress.finish()
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: %w", err)
+	}
+
+	if _, err := transform.Run(ctx, transform.Config{SnapshotDir: r.snapshot, DBPath: r.staging, Logger: logger}); err != nil {
+		return nil, fmt.Errorf("transform: %w", err)
+	}
+
+	replayProgress := newStepProgress(progressOut, "replay")
+	r.replay, err = replay.Run(ctx, replay.Config{
+		DBPath: r.staging, BaseURL: emu.intercom.URL, Token: emu.token, LogDir: r.logDir,
+		Workers: workers, Logger: logger, Progress: replayProgress.update,
+	})
+	replayProgress.finish()
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	r.notifications = emu.intercom.Notifications()
+	r.intercomAfterReplay = emu.intercom.Counts()
+
+	rep, err := buildReport(ctx, r.staging, r.logDir, r.reports, logger)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	r.reconciliation = rep.Rows
+	return rep, nil
 }
 
 // check turns the demo's promises into an error: every row accounted for,
