@@ -127,13 +127,10 @@ func fetchMeta(ctx context.Context, c *client, root, table string) (*tableMeta, 
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(body, &m.def); err != nil {
-		return nil, fmt.Errorf("decode EntityDefinitions %s: %w", table, err)
+	if err := m.applyEntityDef(table, body); err != nil {
+		return nil, err
 	}
-	if m.def.EntitySetName == "" || m.def.PrimaryIdAttribute == "" {
-		return nil, fmt.Errorf("EntityDefinitions %s: no EntitySetName or PrimaryIdAttribute", table)
-	}
-	if err := m.save(root, "metadata/"+table+".json", body); err != nil {
+	if err := m.save(root, entityDefRel(table), body); err != nil {
 		return nil, err
 	}
 	if err := fetchDateTimeBehavior(ctx, c, root, table, m); err != nil {
@@ -145,6 +142,25 @@ func fetchMeta(ctx context.Context, c *client, root, table string) (*tableMeta, 
 		}
 	}
 	return m, nil
+}
+
+// Where each metadata answer is saved, relative to the snapshot root.
+func entityDefRel(table string) string { return "metadata/" + table + ".json" }
+func castRel(table, cast string) string { return "metadata/" + table + "/" + cast + ".json" }
+
+const dateTimeCast = "DateTimeAttributeMetadata"
+
+func (m *tableMeta) applyEntityDef(table string, body []byte) error {
+	if err := json.Unmarshal(body, &m.def); err != nil {
+		return fmt.Errorf("decode EntityDefinitions %s: %w", table, err)
+	}
+	if m.def.EntitySetName == "" || m.def.PrimaryIdAttribute == "" {
+		return fmt.Errorf("EntityDefinitions %s: no EntitySetName or PrimaryIdAttribute", table)
+	}
+	if m.def.LogicalName != "" && m.def.LogicalName != table {
+		return fmt.Errorf("EntityDefinitions %s: answer is for %q", table, m.def.LogicalName)
+	}
+	return nil
 }
 
 func (m *tableMeta) save(root, rel string, body []byte) error {
@@ -225,6 +241,13 @@ func fetchDateTimeBehavior(ctx context.Context, c *client, root, table string, m
 	if err != nil {
 		return err
 	}
+	if err := m.applyDateTimeBehavior(table, body); err != nil {
+		return err
+	}
+	return m.save(root, castRel(table, dateTimeCast), body)
+}
+
+func (m *tableMeta) applyDateTimeBehavior(table string, body []byte) error {
 	var resp struct {
 		Value []attributeDef `json:"value"`
 	}
@@ -240,7 +263,7 @@ func fetchDateTimeBehavior(ctx context.Context, c *client, root, table string, m
 			m.def.Attributes[i].DateTimeBehavior = b
 		}
 	}
-	return m.save(root, "metadata/"+table+"/DateTimeAttributeMetadata.json", body)
+	return nil
 }
 
 // fetchOptionLabels loads the option labels of one attribute subtype.
@@ -255,6 +278,13 @@ func fetchOptionLabels(ctx context.Context, c *client, root, table, cast string,
 	if err != nil {
 		return err
 	}
+	if err := m.applyOptionLabels(table, cast, body); err != nil {
+		return err
+	}
+	return m.save(root, castRel(table, cast), body)
+}
+
+func (m *tableMeta) applyOptionLabels(table, cast string, body []byte) error {
 	var resp struct {
 		Value []optionAttr `json:"value"`
 	}
@@ -275,5 +305,5 @@ func fetchOptionLabels(ctx context.Context, c *client, root, table, cast string,
 		}
 		m.labels[a.LogicalName] = labels
 	}
-	return m.save(root, "metadata/"+table+"/"+cast+".json", body)
+	return nil
 }

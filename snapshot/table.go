@@ -15,10 +15,23 @@ import (
 // countCap is where @odata.count stops counting (spec §6).
 const countCap = 5000
 
+// source is where a table's metadata and pages come from: the Web API
+// (*client), or the pages an earlier snapshot saved (savedPages).
+type source interface {
+	// tableMeta gets the table's metadata and saves it under root/metadata.
+	tableMeta(ctx context.Context, root, table string) (*tableMeta, error)
+	// firstLink is the request for page 0.
+	firstLink(table string, s *tableSchema) (string, error)
+	// page gets page n, reached by link (the previous page's next link).
+	page(ctx context.Context, table, link string, n int) ([]byte, error)
+	// totalRecordCount is the source's own count, -1 when unknown.
+	totalRecordCount(ctx context.Context, table string) int64
+}
+
 // tableRun holds the state of one table's snapshot while it runs.
 type tableRun struct {
 	cfg    Config
-	api    *client
+	api    source
 	table  string
 	log    *slog.Logger
 	schema *tableSchema
@@ -29,7 +42,7 @@ type tableRun struct {
 }
 
 // snapshotTable reads one table; its outcome is the manifest entry.
-func snapshotTable(ctx context.Context, cfg Config, api *client, table string) *TableManifest {
+func snapshotTable(ctx context.Context, cfg Config, api source, table string) *TableManifest {
 	r := &tableRun{cfg: cfg, api: api, table: table, log: cfg.Logger.With("table", table), start: time.Now()}
 	tm, err := r.run(ctx)
 	if errors.Is(err, errAbsent) {
@@ -65,7 +78,7 @@ func (r *tableRun) run(ctx context.Context) (*TableManifest, error) {
 // prepare fetches the metadata, derives the schema and sets up the
 // checkpoint to continue from.
 func (r *tableRun) prepare(ctx context.Context, cp *checkpoint) error {
-	meta, err := fetchMeta(ctx, r.api, r.cfg.OutDir, r.table)
+	meta, err := r.api.tableMeta(ctx, r.cfg.OutDir, r.table)
 	if err != nil {
 		return err
 	}
@@ -111,19 +124,30 @@ func mergeFiles(meta, old []FileEntry) []FileEntry {
 // maxURL is the longest GET URL Dataverse accepts (spec §4).
 const maxURL = 32768
 
-func (r *tableRun) firstURL() (string, error) {
-	u := r.api.base + r.schema.entitySet + "?$select=" + r.schema.selectList() + "&$count=true"
+func (c *client) tableMeta(ctx context.Context, root, table string) (*tableMeta, error) {
+	return fetchMeta(ctx, c, root, table)
+}
+
+func (c *client) firstLink(table string, s *tableSchema) (string, error) {
+	u := c.base + s.entitySet + "?$select=" + s.selectList() + "&$count=true"
 	if len(u) > maxURL {
 		// TODO: split very wide tables into several column groups joined on the key.
 		return "", fmt.Errorf("table %s: $select of %d columns makes a %d-character URL, over %d",
-			r.table, len(r.schema.columns), len(u), maxURL)
+			table, len(s.columns), len(u), maxURL)
 	}
 	return u, nil
 }
 
+func (c *client) page(ctx context.Context, table, link string, n int) ([]byte, error) {
+	if err := c.checkLink(link); err != nil {
+		return nil, fmt.Errorf("table %s page %d: %w", table, n, err)
+	}
+	return c.get(ctx, link, true, reqTag{table, fmt.Sprintf("page %d", n)})
+}
+
 // readPages follows the next links from the checkpoint to the last page.
 func (r *tableRun) readPages(ctx context.Context) error {
-	link, err := r.firstURL()
+	link, err := r.api.firstLink(r.table, r.schema)
 	if err != nil {
 		return err
 	}
@@ -148,10 +172,7 @@ func (r *tableRun) readPages(ctx context.Context) error {
 
 // readPage fetches, stores and commits page n; it returns the next link.
 func (r *tableRun) readPage(ctx context.Context, link string, n int) (string, error) {
-	if err := r.checkLink(link); err != nil {
-		return "", fmt.Errorf("table %s page %d: %w", r.table, n, err)
-	}
-	body, err := r.api.get(ctx, link, true, reqTag{r.table, fmt.Sprintf("page %d", n)})
+	body, err := r.api.page(ctx, r.table, link, n)
 	if err != nil {
 		return "", err
 	}
@@ -204,12 +225,12 @@ func (r *tableRun) store(n int, body []byte, p *page) ([]FileEntry, error) {
 
 // checkLink refuses a next link that leaves the org: the bearer token would
 // follow it. The link is only inspected here; it is sent as given.
-func (r *tableRun) checkLink(link string) error {
+func (c *client) checkLink(link string) error {
 	u, err := url.Parse(link)
 	if err != nil {
 		return fmt.Errorf("next link does not parse: %w", err)
 	}
-	org, _ := url.Parse(r.api.base)
+	org, _ := url.Parse(c.base)
 	if u.Scheme != org.Scheme || orgHost(u.Host) != orgHost(org.Host) {
 		return errors.New("next link points outside the org")
 	}

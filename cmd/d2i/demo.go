@@ -156,7 +156,7 @@ func (e *emulators) close() {
 // migrate runs snapshot, transform, replay and report, as an engineer would
 // run the four verbs one after another.
 func (r *demoResult) migrate(ctx context.Context, emu *emulators, workers int, logger *slog.Logger, progressOut io.Writer) (*report.Result, error) {
-	snapProgress := newStepProgress(progressOut, "snapshot")
+	snapProgress := newStepProgress(progressOut, "snapshot", logger)
 	_, err := snapshot.Run(ctx, snapshot.Config{
 		OrgURL: emu.dataverse.URL, AuthorityURL: emu.dataverse.URL, Credentials: emu.creds,
 		Tables: coreTables, OutDir: r.snapshot, Logger: logger,
@@ -171,7 +171,7 @@ func (r *demoResult) migrate(ctx context.Context, emu *emulators, workers int, l
 		return nil, fmt.Errorf("transform: %w", err)
 	}
 
-	replayProgress := newStepProgress(progressOut, "replay")
+	replayProgress := newStepProgress(progressOut, "replay", logger)
 	r.replay, err = replay.Run(ctx, replay.Config{
 		DBPath: r.staging, BaseURL: emu.intercom.URL, Token: emu.token, LogDir: r.logDir,
 		Workers: workers, Logger: logger, Progress: replayProgress.update,

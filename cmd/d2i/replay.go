@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 
 	"github.com/d2i/d2i/replay"
@@ -53,11 +54,13 @@ again, and a write whose answer was lost is looked up before anything is resent.
 		return usagef("%v", err)
 	}
 
+	progress := newStepProgress(os.Stderr, "replay", logger)
 	sum, err := replay.Run(ctx, replay.Config{
 		DBPath: o.db, BaseURL: o.intercomURL, Token: token, LogDir: o.logDir,
 		Workers: o.workers, RatePerMinute: o.rate, DryRun: o.dryRun,
-		RepliesAsNotes: o.asNotes, Logger: logger,
+		RepliesAsNotes: o.asNotes, Logger: logger, Progress: progress.update,
 	})
+	progress.finish()
 	if sum != nil {
 		printReplaySummary(stdout, sum)
 	}

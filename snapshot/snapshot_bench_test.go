@@ -1,0 +1,305 @@
+package snapshot_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/d2i/d2i/snapshot"
+	"github.com/d2i/d2i/snapshot/dataversetest"
+	"github.com/d2i/d2i/snapshot/dataversetest/sampleorg"
+)
+
+// The snapshot benchmarks read the incident table of a generated org (real
+// incident metadata, every annotation on) from the emulator on loopback,
+// then time DuckDB's read_json turning the same raw pages into Parquet as a
+// reference. They take minutes, so they only run when D2I_BENCH_SNAPSHOT=1
+// (make bench sets it):
+//
+//	D2I_BENCH_SNAPSHOT=1 go test -tags duckdb_arrow -run '^$' \
+//	  -bench 'SnapshotIncident(200k|1M)$' -benchtime 1x -timeout 60m ./snapshot/
+//
+// The snapshot runs in a child process (this test binary re-executed) so that
+// the peak RSS reported is the snapshot's alone, not the emulator's or
+// DuckDB's. D2I_BENCH_PROFILE_DIR, when set, makes the child write a CPU
+// profile there (snapshot-<cases>.pprof).
+const (
+	benchEnv        = "D2I_BENCH_SNAPSHOT"
+	benchProfileEnv = "D2I_BENCH_PROFILE_DIR"
+	benchKeepEnv    = "D2I_BENCH_KEEP" // keep the work directory for inspection
+
+	// Set by the parent for the child only.
+	childURLEnv    = "D2I_BENCH_CHILD_URL"
+	childOutEnv    = "D2I_BENCH_CHILD_OUT"
+	childResultEnv = "D2I_BENCH_CHILD_RESULT"
+)
+
+func BenchmarkSnapshotIncident20k(b *testing.B)  { benchSnapshot(b, 20_000) }
+func BenchmarkSnapshotIncident200k(b *testing.B) { benchSnapshot(b, 200_000) }
+func BenchmarkSnapshotIncident1M(b *testing.B)   { benchSnapshot(b, 1_000_000) }
+
+// childResult is what the child hands back: its own timing of snapshot.Run.
+type childResult struct {
+	Seconds float64 `json:"seconds"`
+	Rows    int64   `json:"rows"`
+	Pages   int     `json:"pages"`
+}
+
+// benchFigures are one run's measurements.
+type benchFigures struct {
+	rows, pages    int64
+	pageBytes      int64 // raw (decompressed) page JSON
+	snapSeconds    float64
+	childWall      float64
+	peakRSSKiB     int64
+	duckSeconds    float64
+	duckRows       int64
+	parquetBytes   int64 // the snapshot's Parquet parts
+	duckParquetLen int64
+}
+
+func benchSnapshot(b *testing.B, cases int) {
+	if os.Getenv(benchEnv) != "1" {
+		b.Skipf("set %s=1 to run the snapshot benchmarks (make bench)", benchEnv)
+	}
+	org, err := sampleorg.New(sampleorg.Options{Seed: 1, Cases: cases})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := dataversetest.NewServer(org, dataversetest.Options{})
+	defer srv.Close()
+
+	var f benchFigures
+	for b.Loop() {
+		work := benchWorkDir(b)
+		f = runOnce(b, srv.URL, work, cases)
+		if int(f.rows) != org.Count("incident") || f.duckRows != f.rows {
+			b.Fatalf("rows: snapshot %d, duckdb %d, org has %d", f.rows, f.duckRows, org.Count("incident"))
+		}
+	}
+	reportFigures(b, f)
+}
+
+func benchWorkDir(b *testing.B) string {
+	if os.Getenv(benchKeepEnv) == "" {
+		return b.TempDir()
+	}
+	dir, err := os.MkdirTemp("", "d2i-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("work directory kept: %s", dir)
+	return dir
+}
+
+// runOnce snapshots in a child, then unpacks the raw pages and times DuckDB
+// on them. The figures time only the child's snapshot.Run and DuckDB's COPY;
+// ns/op covers the whole round, unpacking included.
+func runOnce(b *testing.B, url, work string, cases int) benchFigures {
+	snap := filepath.Join(work, "snap")
+	res, wall, rss := runChild(b, url, snap, cases)
+	f := benchFigures{rows: res.Rows, pages: int64(res.Pages), snapSeconds: res.Seconds,
+		childWall: wall, peakRSSKiB: rss}
+
+	raw := filepath.Join(work, "raw")
+	var err error
+	if f.pageBytes, err = unpackPages(filepath.Join(snap, "pages", "incident"), raw); err != nil {
+		b.Fatal(err)
+	}
+	if f.parquetBytes, err = dirBytes(filepath.Join(snap, "tables", "incident")); err != nil {
+		b.Fatal(err)
+	}
+	out := filepath.Join(work, "duckdb.parquet")
+	if f.duckSeconds, f.duckRows, err = duckReference(raw, out); err != nil {
+		b.Fatal(err)
+	}
+	if st, err := os.Stat(out); err == nil {
+		f.duckParquetLen = st.Size()
+	}
+	return f
+}
+
+// runChild re-executes this test binary as the snapshot process and returns
+// its result, its wall time and its peak RSS in KiB.
+func runChild(b *testing.B, url, out string, cases int) (childResult, float64, int64) {
+	resultPath := out + ".result.json"
+	args := []string{"-test.run=^TestSnapshotBenchChild$", "-test.count=1"}
+	if dir := os.Getenv(benchProfileEnv); dir != "" {
+		args = append(args, fmt.Sprintf("-test.cpuprofile=%s",
+			filepath.Join(dir, fmt.Sprintf("snapshot-%d.pprof", cases))))
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), childURLEnv+"="+url, childOutEnv+"="+out, childResultEnv+"="+resultPath)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("snapshot child: %v\n%s", err, stderr.String())
+	}
+	wall := time.Since(start).Seconds()
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		b.Fatal("no rusage for the snapshot child")
+	}
+	data, err := os.ReadFile(resultPath)
+	if err != nil {
+		b.Fatalf("snapshot child result: %v", err)
+	}
+	var res childResult
+	if err := json.Unmarshal(data, &res); err != nil {
+		b.Fatalf("snapshot child result: %v", err)
+	}
+	return res, wall, ru.Maxrss // KiB on Linux
+}
+
+// TestSnapshotBenchChild is the child half of the snapshot benchmarks; it
+// does nothing unless the parent benchmark started it.
+func TestSnapshotBenchChild(t *testing.T) {
+	url, out, resultPath := os.Getenv(childURLEnv), os.Getenv(childOutEnv), os.Getenv(childResultEnv)
+	if url == "" || out == "" || resultPath == "" {
+		t.Skip("runs only as the snapshot benchmark's child process")
+	}
+	start := time.Now()
+	m, err := snapshot.Run(context.Background(), snapshot.Config{
+		OrgURL:       url,
+		AuthorityURL: url,
+		Credentials:  snapshot.Credentials{TenantID: "bench", ClientID: "bench", ClientSecret: "bench"},
+		Tables:       []string{"incident"},
+		OutDir:       out,
+	})
+	secs := time.Since(start).Seconds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := m.Tables["incident"]
+	data, err := json.Marshal(childResult{Seconds: secs, Rows: tm.Rows, Pages: tm.Pages})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(resultPath, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unpackPages decompresses every saved page into dst as NNNNN.json and
+// returns the total raw bytes: the page JSON exactly as the server sent it.
+func unpackPages(src, dst string) (int64, error) {
+	names, err := filepath.Glob(filepath.Join(src, "*.json.zst"))
+	if err != nil || len(names) == 0 {
+		return 0, fmt.Errorf("no pages under %s: %v", src, err)
+	}
+	sort.Strings(names)
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return 0, err
+	}
+	dec, err := zstd.NewReader(nil)
+	if err != nil {
+		return 0, err
+	}
+	defer dec.Close()
+	var total int64
+	for _, name := range names {
+		n, err := unpackPage(dec, name, filepath.Join(dst, strings.TrimSuffix(filepath.Base(name), ".zst")))
+		if err != nil {
+			return 0, fmt.Errorf("unpack %s: %w", name, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func unpackPage(dec *zstd.Decoder, src, dst string) (int64, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return 0, err
+	}
+	defer in.Close()
+	if err := dec.Reset(in); err != nil {
+		return 0, err
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return 0, err
+	}
+	n, err := io.Copy(out, dec)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
+func dirBytes(dir string) (int64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			return 0, err
+		}
+		total += info.Size()
+	}
+	return total, nil
+}
+
+// duckReference times DuckDB turning the raw pages into one zstd Parquet file
+// with a row per record and a column per key, and counts the rows it wrote.
+// Map inference is off so that every record key becomes a column, as in the
+// snapshot's own Parquet; the object size limit is raised because one page
+// of 5,000 annotated incidents is larger than the 16 MB default.
+func duckReference(rawDir, out string) (float64, int64, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return 0, 0, fmt.Errorf("duckdb: open: %w", err)
+	}
+	defer db.Close()
+	q := fmt.Sprintf(`copy (select unnest(value, max_depth := 2) from read_json(%s,
+	  format = 'auto', maximum_object_size = 1073741824, map_inference_threshold = -1))
+	  to %s (format parquet, compression zstd)`,
+		sqlString(filepath.Join(rawDir, "*.json")), sqlString(out))
+	start := time.Now()
+	if _, err := db.Exec(q); err != nil {
+		return 0, 0, fmt.Errorf("duckdb: copy pages to parquet: %w", err)
+	}
+	secs := time.Since(start).Seconds()
+	var n int64
+	if err := db.QueryRow(`select count(*) from read_parquet(` + sqlString(out) + `)`).Scan(&n); err != nil {
+		return 0, 0, fmt.Errorf("duckdb: count parquet rows: %w", err)
+	}
+	return secs, n, nil
+}
+
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func reportFigures(b *testing.B, f benchFigures) {
+	const mb = 1e6
+	rowsPerSec := float64(f.rows) / f.snapSeconds
+	duckRowsPerSec := float64(f.duckRows) / f.duckSeconds
+	b.ReportMetric(rowsPerSec, "rows/s")
+	b.ReportMetric(float64(f.pageBytes)/mb/f.snapSeconds, "MB/s")
+	b.ReportMetric(f.snapSeconds, "snapshot_s")
+	b.ReportMetric(float64(f.peakRSSKiB)/1024, "peak_rss_MB")
+	b.ReportMetric(duckRowsPerSec, "duckdb_rows/s")
+	b.ReportMetric(f.duckSeconds, "duckdb_s")
+	b.ReportMetric(rowsPerSec/duckRowsPerSec, "ratio")
+	b.Logf("rows %d, pages %d, raw page JSON %.1f MB (%.0f B/row), snapshot Parquet %.1f MB, "+
+		"DuckDB Parquet %.1f MB; snapshot.Run %.1fs (child wall %.1fs), peak RSS %.1f MiB; "+
+		"DuckDB COPY %.1fs; ratio %.2fx",
+		f.rows, f.pages, float64(f.pageBytes)/mb, float64(f.pageBytes)/float64(f.rows),
+		float64(f.parquetBytes)/mb, float64(f.duckParquetLen)/mb, f.snapSeconds, f.childWall,
+		float64(f.peakRSSKiB)/1024, f.duckSeconds, rowsPerSec/duckRowsPerSec)
+}
