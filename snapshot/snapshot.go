@@ -125,15 +125,23 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 		return nil, err
 	}
 
+	m, failed := runTables(ctx, cfg, api, org.String())
+	return finishManifest(ctx, cfg, m, failed)
+}
+
+// runTables snapshots each table from src in turn; failed lists the tables
+// that failed.
+func runTables(ctx context.Context, cfg Config, src source, orgURL string) (*Manifest, []string) {
+	clearStaleTemps(cfg.OutDir, cfg.Tables)
 	m := &Manifest{
 		ToolVersion: cfg.ToolVersion,
-		OrgURL:      org.String(),
+		OrgURL:      orgURL,
 		StartedAt:   time.Now().UTC().Truncate(time.Second),
 		Tables:      map[string]*TableManifest{},
 	}
 	var failed []string
 	for _, table := range cfg.Tables {
-		tm := snapshotTable(ctx, cfg, api, table)
+		tm := snapshotTable(ctx, cfg, src, table)
 		m.Tables[table] = tm
 		if tm.Status == StatusFailed {
 			failed = append(failed, table)
@@ -142,8 +150,7 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 			break
 		}
 	}
-
-	return finishManifest(ctx, cfg, m, failed)
+	return m, failed
 }
 
 func finishManifest(ctx context.Context, cfg Config, m *Manifest, failed []string) (*Manifest, error) {
@@ -171,15 +178,21 @@ func (cfg Config) withDefaults() (Config, *url.URL, error) {
 	if err != nil {
 		return cfg, nil, err
 	}
+	cfg, err = cfg.withCommonDefaults()
+	return cfg, org, err
+}
+
+// withCommonDefaults checks and fills what Run and Rebuild share.
+func (cfg Config) withCommonDefaults() (Config, error) {
 	if cfg.OutDir == "" {
-		return cfg, nil, errors.New("snapshot: OutDir is required")
+		return cfg, errors.New("snapshot: OutDir is required")
 	}
 	if len(cfg.Tables) == 0 {
-		return cfg, nil, errors.New("snapshot: no tables to read")
+		return cfg, errors.New("snapshot: no tables to read")
 	}
 	for _, t := range cfg.Tables {
 		if !validLogicalName(t) {
-			return cfg, nil, fmt.Errorf("snapshot: invalid table logical name %q", t)
+			return cfg, fmt.Errorf("snapshot: invalid table logical name %q", t)
 		}
 	}
 	if cfg.AuthorityURL == "" {
@@ -198,7 +211,7 @@ func (cfg Config) withDefaults() (Config, *url.URL, error) {
 		cfg.ToolVersion = "dev"
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
-	return cfg, org, nil
+	return cfg, nil
 }
 
 // normalizeOrgURL keeps scheme and host of the environment URL: both the

@@ -63,6 +63,7 @@ type benchFigures struct {
 	pageBytes      int64 // raw (decompressed) page JSON
 	snapSeconds    float64
 	childWall      float64
+	childCPU       float64 // user+system seconds of the child
 	peakRSSKiB     int64
 	duckSeconds    float64
 	duckRows       int64
@@ -109,9 +110,9 @@ func benchWorkDir(b *testing.B) string {
 // ns/op covers the whole round, unpacking included.
 func runOnce(b *testing.B, url, work string, cases int) benchFigures {
 	snap := filepath.Join(work, "snap")
-	res, wall, rss := runChild(b, url, snap, cases)
+	res, wall, ru := runChild(b, url, snap, cases)
 	f := benchFigures{rows: res.Rows, pages: int64(res.Pages), snapSeconds: res.Seconds,
-		childWall: wall, peakRSSKiB: rss}
+		childWall: wall, childCPU: cpuSeconds(ru), peakRSSKiB: ru.Maxrss} // Maxrss: KiB on Linux
 
 	raw := filepath.Join(work, "raw")
 	var err error
@@ -132,8 +133,8 @@ func runOnce(b *testing.B, url, work string, cases int) benchFigures {
 }
 
 // runChild re-executes this test binary as the snapshot process and returns
-// its result, its wall time and its peak RSS in KiB.
-func runChild(b *testing.B, url, out string, cases int) (childResult, float64, int64) {
+// its result, its wall time and its resource usage.
+func runChild(b *testing.B, url, out string, cases int) (childResult, float64, *syscall.Rusage) {
 	resultPath := out + ".result.json"
 	args := []string{"-test.run=^TestSnapshotBenchChild$", "-test.count=1"}
 	if dir := os.Getenv(benchProfileEnv); dir != "" {
@@ -161,7 +162,11 @@ func runChild(b *testing.B, url, out string, cases int) (childResult, float64, i
 	if err := json.Unmarshal(data, &res); err != nil {
 		b.Fatalf("snapshot child result: %v", err)
 	}
-	return res, wall, ru.Maxrss // KiB on Linux
+	return res, wall, ru
+}
+
+func cpuSeconds(ru *syscall.Rusage) float64 {
+	return time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime)).Seconds()
 }
 
 // TestSnapshotBenchChild is the child half of the snapshot benchmarks; it
@@ -297,9 +302,9 @@ func reportFigures(b *testing.B, f benchFigures) {
 	b.ReportMetric(f.duckSeconds, "duckdb_s")
 	b.ReportMetric(rowsPerSec/duckRowsPerSec, "ratio")
 	b.Logf("rows %d, pages %d, raw page JSON %.1f MB (%.0f B/row), snapshot Parquet %.1f MB, "+
-		"DuckDB Parquet %.1f MB; snapshot.Run %.1fs (child wall %.1fs), peak RSS %.1f MiB; "+
+		"DuckDB Parquet %.1f MB; snapshot.Run %.1fs (child wall %.1fs, CPU %.1fs), peak RSS %.1f MiB; "+
 		"DuckDB COPY %.1fs; ratio %.2fx",
 		f.rows, f.pages, float64(f.pageBytes)/mb, float64(f.pageBytes)/float64(f.rows),
-		float64(f.parquetBytes)/mb, float64(f.duckParquetLen)/mb, f.snapSeconds, f.childWall,
+		float64(f.parquetBytes)/mb, float64(f.duckParquetLen)/mb, f.snapSeconds, f.childWall, f.childCPU,
 		float64(f.peakRSSKiB)/1024, f.duckSeconds, rowsPerSec/duckRowsPerSec)
 }

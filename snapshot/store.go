@@ -123,6 +123,19 @@ func removeStaleTemps(dir string) {
 	}
 }
 
+// clearStaleTemps deletes the temporaries a killed run left wherever the
+// snapshot writes atomically: they are never part of a snapshot.
+func clearStaleTemps(root string, tables []string) {
+	for _, dir := range []string{"", "metadata", "checkpoints"} {
+		removeStaleTemps(joinRel(root, dir))
+	}
+	for _, t := range tables {
+		for _, dir := range []string{"metadata/", "tables/", "pages/"} {
+			removeStaleTemps(joinRel(root, dir+t))
+		}
+	}
+}
+
 // removeUncommitted deletes numbered files (part-NNNNN.parquet,
 // NNNNN.json.zst) above lastPage: they belong to a page whose checkpoint
 // never landed, and would otherwise be counted twice by a glob.

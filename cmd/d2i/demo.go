@@ -29,6 +29,7 @@ type demoOptions struct {
 	workers        int
 	intercomPer10s int
 	rollback       bool
+	keepServing    bool
 	log            logOptions
 }
 
@@ -51,6 +52,7 @@ would have notified a customer.`, stdout)
 	fs.IntVar(&o.workers, "workers", 4, "conversations replayed in parallel")
 	fs.IntVar(&o.intercomPer10s, "intercom-budget", 1666, "Intercom emulator's requests per 10-second window (10,000/min)")
 	fs.BoolVar(&o.rollback, "rollback", false, "roll the replay back at the end and show what Intercom still holds")
+	fs.BoolVar(&o.keepServing, "keep-serving", false, "keep both emulators up after the run (until Ctrl-C) to try the other verbs on them")
 	o.log.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -68,7 +70,10 @@ would have notified a customer.`, stdout)
 	if res != nil {
 		res.print(stdout)
 	}
-	return err
+	if err != nil || !o.keepServing {
+		return err
+	}
+	return res.serveUntilDone(ctx, stdout)
 }
 
 // demoResult is what a demo run produced, for the summary and for tests.
@@ -81,6 +86,7 @@ type demoResult struct {
 	intercomAfterReplay                     map[string]int
 	rollback                                *replay.RollbackSummary
 	intercomAfterRollback                   map[string]int
+	emulators                               *emulators // still running only with keepServing
 }
 
 func demo(ctx context.Context, o demoOptions, logger *slog.Logger, progressOut io.Writer) (*demoResult, error) {
@@ -100,8 +106,12 @@ func demo(ctx context.Context, o demoOptions, logger *slog.Logger, progressOut i
 	if err != nil {
 		return nil, fmt.Errorf("generate org: %w", err)
 	}
-	emu := startEmulators(org, o.intercomPer10s)
-	defer emu.close()
+	emu := startEmulators(org, o.intercomPer10s, o.keepServing)
+	if o.keepServing {
+		res.emulators = emu
+	} else {
+		defer emu.close()
+	}
 	logger.Info("demo: org generated", "cases", o.cases, "seed", o.seed,
 		"dataverse", emu.dataverse.URL, "intercom", emu.intercom.URL)
 
@@ -132,18 +142,27 @@ type emulators struct {
 	token     string
 }
 
-func startEmulators(org *sampleorg.Org, intercomPer10s int) *emulators {
+// startEmulators makes throwaway credentials; emulators left serving accept
+// any, so that a person can point the other verbs at them without a secret
+// ever being printed.
+func startEmulators(org *sampleorg.Org, intercomPer10s int, open bool) *emulators {
 	e := &emulators{
 		creds: snapshot.Credentials{TenantID: "demo-tenant", ClientID: "d2i-demo", ClientSecret: randomSecret()},
 		token: randomSecret(),
 	}
-	// Dataverse's default service protection: 6,000 requests per 5 minutes.
-	e.dataverse = dataversetest.NewServer(org, dataversetest.Options{
+	dvOpts := dataversetest.Options{
 		TenantID: e.creds.TenantID, ClientID: e.creds.ClientID, ClientSecret: e.creds.ClientSecret,
 		RequestsPerWindow: 6000, Window: 300 * time.Second,
-	})
+	}
+	if open {
+		dvOpts.TenantID, dvOpts.ClientID, dvOpts.ClientSecret = "", "", ""
+	}
+	// Dataverse's default service protection: 6,000 requests per 5 minutes.
+	e.dataverse = dataversetest.NewServer(org, dvOpts)
 	icOpts := intercomOptions(org, intercomPer10s)
-	icOpts.Token = e.token
+	if !open {
+		icOpts.Token = e.token
+	}
 	e.intercom = intercomtest.NewServer(icOpts)
 	return e
 }
@@ -189,6 +208,22 @@ func (r *demoResult) migrate(ctx context.Context, emu *emulators, workers int, l
 	}
 	r.reconciliation = rep.Rows
 	return rep, nil
+}
+
+// serveUntilDone keeps the emulators of a finished demo up so that the
+// other verbs can be tried on them, e.g. a rollback from the demo's write log.
+func (r *demoResult) serveUntilDone(ctx context.Context, w io.Writer) error {
+	defer r.emulators.close()
+	fmt.Fprintf(w, `
+Emulators stay up until Ctrl-C; they accept any credentials:
+  Dataverse  %s
+  Intercom   %s
+
+  export D2I_INTERCOM_TOKEN=anything
+  d2i rollback --log-dir %s --intercom-url %s
+`, r.emulators.dataverse.URL, r.emulators.intercom.URL, r.logDir, r.emulators.intercom.URL)
+	<-ctx.Done()
+	return nil
 }
 
 // check turns the demo's promises into an error: every row accounted for,
