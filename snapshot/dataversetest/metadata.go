@@ -95,6 +95,8 @@ func (s *Server) entityList(w http.ResponseWriter, v url.Values, sel []string) {
 				return fmt.Sprint(e.IsCustomEntity), true
 			case "IsActivity":
 				return fmt.Sprint(e.IsActivity), true
+			case "IsIntersect":
+				return fmt.Sprint(e.IsIntersect), true
 			case "ObjectTypeCode":
 				return fmt.Sprint(e.ObjectTypeCode), true
 			}
@@ -259,7 +261,7 @@ func entityJSON(e *sampleorg.Entity, sel []string, expand string) obj {
 		{"MetadataId", e.MetadataID}, {"LogicalName", e.LogicalName}, {"SchemaName", e.SchemaName},
 		{"EntitySetName", e.EntitySetName}, {"PrimaryIdAttribute", e.PrimaryIdAttribute},
 		{"PrimaryNameAttribute", e.PrimaryNameAttribute}, {"ObjectTypeCode", e.ObjectTypeCode},
-		{"IsActivity", e.IsActivity}, {"IsCustomEntity", e.IsCustomEntity}, {"IsIntersect", false},
+		{"IsActivity", e.IsActivity}, {"IsCustomEntity", e.IsCustomEntity}, {"IsIntersect", e.IsIntersect},
 		{"ChangeTrackingEnabled", e.ChangeTrackingEnabled}, {"DisplayName", label(e.DisplayName)},
 	}
 	o = pickFields(o, sel)

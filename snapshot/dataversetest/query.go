@@ -98,9 +98,16 @@ func (s *Server) tableBySet(set string) (string, *sampleorg.Entity) {
 	return "", nil
 }
 
-var keyRe = regexp.MustCompile(`^([A-Za-z_]+)(?:\(([^)]*)\))?(/\$count)?$`)
+var (
+	keyRe   = regexp.MustCompile(`^([A-Za-z_]+)(?:\(([^)]*)\))?(/\$count)?$`)
+	valueRe = regexp.MustCompile(`^([A-Za-z_]+)\(([^)]*)\)/(\w+)/\$value$`)
+)
 
 func (s *Server) entitySet(w http.ResponseWriter, r *http.Request, p string) {
+	if m := valueRe.FindStringSubmatch(p); m != nil {
+		s.binaryValue(w, r, m[1], strings.Trim(m[2], "'{}"), m[3])
+		return
+	}
 	m := keyRe.FindStringSubmatch(p)
 	if m == nil {
 		writeError(w, http.StatusNotFound, errQuery, fmt.Sprintf("Resource not found for the segment '%s'.", p))
@@ -111,7 +118,18 @@ func (s *Server) entitySet(w http.ResponseWriter, r *http.Request, p string) {
 		writeError(w, http.StatusNotFound, errQuery, fmt.Sprintf("Resource not found for the segment '%s'.", m[1]))
 		return
 	}
+	v := r.URL.Query()
+	if v.Has("$skiptoken") && !v.Has("$deltatoken") && s.opt.PageChurn != (Churn{}) {
+		if _, err := s.Churn(table, s.opt.PageChurn); err != nil {
+			writeError(w, http.StatusInternalServerError, "", err.Error())
+			return
+		}
+	}
 	q, err := s.parseQuery(r, table, e)
+	if err == errExpired {
+		writeError(w, http.StatusBadRequest, "", deltaExpired) // status and code unverified (spec §8.2)
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusBadRequest, errQuery, err.Error())
 		return
@@ -119,10 +137,15 @@ func (s *Server) entitySet(w http.ResponseWriter, r *http.Request, p string) {
 	switch {
 	case m[2] != "":
 		s.single(w, q, strings.Trim(m[2], "'{}"))
+	case m[3] != "" && q.delta != nil:
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprint(w, len(s.deltaEntries(table, q.delta.since, s.currentStamp())))
 	case m[3] != "":
 		w.Header().Set("Content-Type", "text/plain")
 		// The /$count path is capped like $count=true (unverified for real Dataverse, spec §6).
 		fmt.Fprint(w, s.countMatches(q, maxPage))
+	case q.delta != nil:
+		s.deltaList(w, r, q)
 	default:
 		s.list(w, r, q)
 	}
@@ -144,6 +167,18 @@ type query struct {
 	annRaw  string
 	start   int // first index to scan
 	pageNo  int
+
+	trackPref bool      // Prefer: odata.track-changes was sent
+	tracking  bool      // a change-tracking read: the last page carries a delta link
+	trackFrom int64     // the stamp its delta token will carry (-1: mint at the last page)
+	delta     *deltaReq // a delta request ($deltatoken)
+}
+
+// deltaReq is a $deltatoken request: changes in (since, upto], from offset.
+type deltaReq struct {
+	since, upto int64
+	offset      int
+	token       string
 }
 
 func (s *Server) parseQuery(r *http.Request, table string, e *sampleorg.Entity) (*query, error) {
@@ -193,14 +228,64 @@ func (s *Server) parseQuery(r *http.Request, table string, e *sampleorg.Entity) 
 	q.count = v.Get("$count") == "true"
 	s.applyPrefer(r, q)
 	if q.desc {
-		q.start = s.org.Count(table) - 1
+		q.start = s.count(table) - 1
+	}
+	if dt := v.Get("$deltatoken"); dt != "" {
+		return q, s.parseDelta(q, v, dt)
 	}
 	if tok := v.Get("$skiptoken"); tok != "" {
 		if err := s.resume(q, tok); err != nil {
 			return nil, err
 		}
+	} else if q.trackPref {
+		q.tracking, q.trackFrom = true, s.currentStamp()
+		if s.opt.DeltaFromLastPage {
+			q.trackFrom = -1
+		}
+	}
+	if q.tracking {
+		return q, s.checkTracking(q, v)
 	}
 	return q, nil
+}
+
+// checkTracking applies the change-tracking rules of spec §8.1-8.2.
+func (s *Server) checkTracking(q *query, v url.Values) error {
+	if !q.e.ChangeTrackingEnabled {
+		if s.opt.IgnoreUntrackedChanges {
+			q.tracking = false
+			return nil
+		}
+		return fmt.Errorf("Change tracking is not enabled for the entity '%s'.", q.table)
+	}
+	for _, o := range []string{"$filter", "$orderby", "$top", "$expand"} {
+		if v.Has(o) {
+			return fmt.Errorf("The query parameter %s is not supported when Change Tracking is enabled.", o)
+		}
+	}
+	return nil
+}
+
+func (s *Server) parseDelta(q *query, v url.Values, tok string) error {
+	for _, o := range []string{"$filter", "$orderby", "$top", "$expand"} {
+		if v.Has(o) {
+			return fmt.Errorf("The query parameter %s is not supported when Change Tracking is enabled.", o)
+		}
+	}
+	since, err := s.parseDeltaToken(tok)
+	if err != nil {
+		return err
+	}
+	q.delta = &deltaReq{since: since, upto: s.currentStamp(), token: tok}
+	if ck := v.Get("$skiptoken"); ck != "" {
+		om, um := deltaOffsetRe.FindStringSubmatch(ck), deltaUptoRe.FindStringSubmatch(ck)
+		if om == nil || um == nil {
+			return fmt.Errorf("The $skiptoken is not a valid paging cookie.")
+		}
+		q.delta.offset, _ = strconv.Atoi(om[1])
+		q.delta.upto, _ = strconv.ParseInt(um[1], 10, 64)
+	}
+	return nil
 }
 
 func byODataName(e *sampleorg.Entity, name string) *sampleorg.Attribute {
@@ -233,6 +318,8 @@ func (s *Server) applyPrefer(r *http.Request, q *query) {
 			case "odata.include-annotations":
 				q.annRaw = val
 				q.ann = parseAnnotations(strings.Trim(val, `"`))
+			case "odata.track-changes":
+				q.trackPref = true
 			}
 		}
 	}
@@ -258,9 +345,13 @@ func splitPrefer(h string) []string {
 }
 
 var (
-	cookiePageRe = regexp.MustCompile(`pagenumber="(\d+)"`)
-	cookieInRe   = regexp.MustCompile(`pagingcookie="([^"]*)"`)
-	cookieLastRe = regexp.MustCompile(`last="\{([0-9A-Fa-f-]{36})\}"`)
+	cookiePageRe  = regexp.MustCompile(`pagenumber="(\d+)"`)
+	cookieInRe    = regexp.MustCompile(`pagingcookie="([^"]*)"`)
+	cookieLastRe  = regexp.MustCompile(`last="\{([0-9A-Fa-f-]{36})\}"`)
+	trackingRe    = regexp.MustCompile(`istracking="True"`)
+	trackFromRe   = regexp.MustCompile(`d2itrackfrom="(-?\d+)"`)
+	deltaOffsetRe = regexp.MustCompile(`d2ioffset="(\d+)"`)
+	deltaUptoRe   = regexp.MustCompile(`d2iupto="(\d+)"`)
 )
 
 // resume decodes the paging cookie: keyset paging resumes after its last key.
@@ -278,11 +369,17 @@ func (s *Server) resume(q *query, tok string) error {
 	if lm == nil || !strings.Contains(inner, "<"+q.e.PrimaryIdAttribute+" ") {
 		return bad
 	}
-	idx, ok := s.org.IndexOf(q.table, strings.ToLower(lm[1]))
+	idx, ok := s.position(q.table, strings.ToLower(lm[1]))
 	if !ok {
 		return bad
 	}
 	q.pageNo, _ = strconv.Atoi(pm[1])
+	if trackingRe.MatchString(tok) {
+		q.tracking = true
+		if fm := trackFromRe.FindStringSubmatch(tok); fm != nil {
+			q.trackFrom, _ = strconv.ParseInt(fm[1], 10, 64)
+		}
+	}
 	if q.desc {
 		q.start = idx - 1
 	} else {
@@ -298,22 +395,29 @@ func cookie(pk string, page int, first, last string) string {
 		page+1, escape(inner))
 }
 
+// trackingCookie marks a change-tracking read and carries the stamp its
+// delta token will hold (an emulator attribute; cookies are opaque).
+func trackingCookie(pk string, page int, first, last string, from int64) string {
+	c := strings.Replace(cookie(pk, page, first, last), `istracking="False"`, `istracking="True"`, 1)
+	return strings.Replace(c, " />", fmt.Sprintf(` d2itrackfrom="%d" />`, from), 1)
+}
+
 func escape(s string) string { return strings.ReplaceAll(url.QueryEscape(s), "+", "%20") }
 
 // scan walks matching rows from q.start in order, calling fn until it
 // returns false. Rows are generated one at a time (constant memory).
 func (s *Server) scan(q *query, from int, fn func(i int, row sampleorg.Row) bool) error {
-	n := s.org.Count(q.table)
+	n := s.count(q.table)
 	step := 1
 	if q.desc {
 		step = -1
 	}
 	for i := from; i >= 0 && i < n; i += step {
-		row, err := s.org.Row(q.table, i)
+		row, live, err := s.rowAt(q.table, i)
 		if err != nil {
 			return fmt.Errorf("generate %s row %d: %w", q.table, i, err)
 		}
-		if q.filter != nil && !q.filter(row) {
+		if !live || q.filter != nil && !q.filter(row) {
 			continue
 		}
 		if !fn(i, row) {
@@ -324,13 +428,13 @@ func (s *Server) scan(q *query, from int, fn func(i int, row sampleorg.Row) bool
 }
 
 func (s *Server) countMatches(q *query, limit int) int {
-	if q.filter == nil {
-		return min(s.org.Count(q.table), limit)
+	if q.filter == nil && !s.hasDeletes(q.table) {
+		return min(s.count(q.table), limit)
 	}
 	c := 0
 	start := 0
 	if q.desc {
-		start = s.org.Count(q.table) - 1
+		start = s.count(q.table) - 1
 	}
 	_ = s.scan(q, start, func(int, sampleorg.Row) bool { c++; return c < limit })
 	return c
@@ -349,6 +453,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *query) {
 	w.Header().Set("Content-Type", jsonCT)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	defer bw.Flush()
+	fault := s.pageFault(r, w, bw)
 	fmt.Fprintf(bw, `{"@odata.context":%s`, jstr(s.context(q, "")))
 	if q.ann.match("Microsoft.Dynamics.CRM.globalmetadataversion") {
 		fmt.Fprintf(bw, `,"@Microsoft.Dynamics.CRM.globalmetadataversion":"%d"`, 7345678)
@@ -386,6 +491,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *query) {
 		last = id
 		writeRow(bw, q, row)
 		n++
+		fault.midway(n, q.page)
 		return true
 	})
 	bw.WriteByte(']')
@@ -393,9 +499,20 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *query) {
 		// TODO: a generation error mid-page cannot change the status any more.
 		return
 	}
-	if more && (q.maxPref != "" || q.top < 0) {
+	fault.midway(q.page, q.page) // empty or short pages still drop or stall
+	switch {
+	case more && (q.maxPref != "" || q.top < 0) && q.tracking:
+		link := s.nextLink(r, trackingCookie(q.e.PrimaryIdAttribute, q.pageNo, first, last, q.trackFrom))
+		fmt.Fprintf(bw, `,"@odata.nextLink":%s`, jstr(link))
+	case more && (q.maxPref != "" || q.top < 0):
 		link := s.nextLink(r, cookie(q.e.PrimaryIdAttribute, q.pageNo, first, last))
 		fmt.Fprintf(bw, `,"@odata.nextLink":%s`, jstr(link))
+	case q.tracking:
+		from := q.trackFrom
+		if from < 0 {
+			from = s.currentStamp()
+		}
+		fmt.Fprintf(bw, `,"@odata.deltaLink":%s`, jstr(s.deltaLink(q, from)))
 	}
 	bw.WriteString("}\n")
 }
@@ -408,6 +525,9 @@ func (s *Server) preferenceApplied(w http.ResponseWriter, q *query) {
 	}
 	if q.annRaw != "" {
 		applied = append(applied, "odata.include-annotations="+q.annRaw)
+	}
+	if q.trackPref && (q.tracking || q.delta != nil) {
+		applied = append(applied, "odata.track-changes")
 	}
 	if len(applied) > 0 {
 		w.Header().Set("Preference-Applied", strings.Join(applied, ","))
@@ -429,12 +549,11 @@ func (s *Server) nextLink(r *http.Request, ck string) string {
 }
 
 func (s *Server) single(w http.ResponseWriter, q *query, id string) {
-	idx, ok := s.org.IndexOf(q.table, id)
-	if !ok {
+	row, ok, err := s.lookup(q.table, id)
+	if err == nil && !ok {
 		writeError(w, http.StatusNotFound, "0x80040217", fmt.Sprintf("%s With Id = %s Does Not Exist", q.table, id))
 		return
 	}
-	row, err := s.org.Row(q.table, idx)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "", err.Error())
 		return
@@ -468,7 +587,7 @@ func writeRow(bw *bufio.Writer, q *query, row sampleorg.Row) { writeRowTo(bw, q,
 func writeRowTo(w stringWriter, q *query, row sampleorg.Row) {
 	cols := q.sel
 	if cols == nil {
-		cols = q.e.Columns()
+		cols = listColumns(q.e)
 	}
 	w.WriteString(`{"@odata.etag":`)
 	w.WriteString(jstr(fmt.Sprintf(`W/"%v"`, row["versionnumber"])))
@@ -522,6 +641,8 @@ func jsonValue(a *sampleorg.Attribute, v any) string {
 		return jstr(x.UTC().Format("2006-01-02T15:04:05Z"))
 	case json.Number:
 		return string(x)
+	case sampleorg.Blob:
+		return jstr(x.Base64())
 	case []int:
 		parts := make([]string, len(x))
 		for i, n := range x {

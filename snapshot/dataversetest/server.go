@@ -12,7 +12,9 @@
 // single records, /$count, RetrieveTotalRecordCount, and EntityDefinitions
 // with Attributes, casts and option sets. Service protection answers 429
 // with Retry-After when a request budget, a concurrency cap or an
-// execution-time budget is exceeded.
+// execution-time budget is exceeded. Change tracking (changes.go), binary
+// content and block downloads (binary.go) and fault injection (5xx bursts,
+// dropped connections, slow pages) are optional behaviours of Options.
 package dataversetest
 
 import (
@@ -60,6 +62,52 @@ type Options struct {
 
 	// DOPHint is the x-ms-dop-hint header value (default 4).
 	DOPHint int
+
+	// Burst answers runs of 5xx (off when Every is 0).
+	Burst Burst
+	// DropEvery cuts every Nth entity-set page mid-body: the connection
+	// closes after part of the JSON has been sent (0 = never).
+	DropEvery int64
+	// SlowEvery stalls every Nth entity-set page for SlowDelay after its
+	// first rows have been sent (0 = never).
+	SlowEvery int64
+	SlowDelay time.Duration
+
+	// ChurnAt changes tables just before request number N (counted as in
+	// Fault) is served, e.g. between a full snapshot and a delta pass.
+	ChurnAt map[int64]map[string]Churn
+	// PageChurn changes the listed table before each follow-up page
+	// ($skiptoken) is served: rows inserted, updated and deleted between
+	// the pages of one read.
+	PageChurn Churn
+	// DeltaTokenLifetime is how long delta tokens stay valid (default 7
+	// days, the documented default of expirechangetrackingindays).
+	DeltaTokenLifetime time.Duration
+	// IgnoreUntrackedChanges makes odata.track-changes on a table without
+	// change tracking return a plain read instead of a 400 error (the real
+	// answer is unverified, spec §8.1).
+	IgnoreUntrackedChanges bool
+	// DeltaFromLastPage mints the delta token of a change-tracking read when
+	// its last page is served instead of when its first page is, so changes
+	// made during the read are lost (the open question of spec §8.2).
+	DeltaFromLastPage bool
+}
+
+// Burst makes Length consecutive requests out of every Every answer Status
+// (default 503): requests n with (n-1) mod Every >= Every-Length.
+type Burst struct {
+	Every, Length int64
+	Status        int
+}
+
+func (b Burst) hit(n int64) int {
+	if b.Every <= 0 || b.Length <= 0 || (n-1)%b.Every < b.Every-b.Length {
+		return 0
+	}
+	if b.Status == 0 {
+		return http.StatusServiceUnavailable
+	}
+	return b.Status
 }
 
 // Org is what the emulator serves; *sampleorg.Org implements it.
@@ -87,7 +135,10 @@ type Server struct {
 	inflight int
 	requests atomic.Int64
 	throttle atomic.Int64
+	pages    atomic.Int64 // entity-set pages served, for DropEvery and SlowEvery
 	log      []RequestInfo
+
+	changes changeLog
 }
 
 // RequestInfo records one API request for tests.
@@ -120,6 +171,9 @@ func newServer(org Org, opt Options) *Server {
 	}
 	if opt.DOPHint == 0 {
 		opt.DOPHint = 4
+	}
+	if opt.DeltaTokenLifetime == 0 {
+		opt.DeltaTokenLifetime = 7 * 24 * time.Hour
 	}
 	s := &Server{org: org, opt: opt, tokens: map[string]time.Time{}, windows: map[string]*window{}}
 	mux := http.NewServeMux()
@@ -249,6 +303,16 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if st := s.opt.Burst.hit(n); st != 0 {
+		writeError(w, st, "", fmt.Sprintf("Injected burst fault %d on request %d.", st, n))
+		return
+	}
+	for table, c := range s.opt.ChurnAt[n] {
+		if _, err := s.Churn(table, c); err != nil {
+			writeError(w, http.StatusInternalServerError, "", err.Error())
+			return
+		}
+	}
 	release, denied := s.admit(tok, w)
 	if denied {
 		s.throttle.Add(1)
@@ -256,11 +320,14 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	defer func() { release(time.Since(start)) }()
-	if r.Method != http.MethodGet {
+	switch {
+	case r.Method == http.MethodPost && s.isAction(r):
+		s.action(w, r)
+	case r.Method != http.MethodGet:
 		writeError(w, http.StatusMethodNotAllowed, "0x80060888", "The emulator is read-only: "+r.Method+" is not supported.")
-		return
+	default:
+		s.route(w, r)
 	}
-	s.route(w, r)
 }
 
 func (s *Server) tenantOr(def string) string {
@@ -287,6 +354,13 @@ type statusRecorder struct {
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
+}
+
+// Flush lets pages reach the client before a drop or a stall.
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // writeError writes the Dataverse error body {"error":{"code","message"}}.

@@ -1,7 +1,6 @@
 package sampleorg
 
 import (
-	"encoding/base64"
 	"fmt"
 	"strings"
 	"time"
@@ -199,7 +198,7 @@ func (o *Org) emailRow(j int) Row {
 		"modifiedon": end.Add(time.Minute), "messageid": fmt.Sprintf("<%s@mail.example.com>", o.ID("email", j)[:18]),
 		"ownerid": o.ref("systemuser", owner), "owninguser": o.ref("systemuser", owner),
 		"createdby": o.ref("systemuser", owner), "modifiedby": o.ref("systemuser", owner),
-		"regardingobjectid": nil, "versionnumber": o.version("email", j), "attachmentcount": 0,
+		"regardingobjectid": nil, "versionnumber": o.version("email", j), "attachmentcount": o.attachmentsOfEmail(j),
 		"mimetype": "text/html",
 	}
 	if _, ok := e.byName["statuscode"]; ok && !hasStatus(e, status) {
@@ -332,7 +331,13 @@ func (o *Org) toParty(f emailFacts, owner Ref) (any, string) {
 
 // ---- notes ----
 
+// caseNotes is the number of notes on cases; notes on contacts follow them.
+func (o *Org) caseNotes() int { return 2 + o.cases/20 }
+
 func (o *Org) annotationRow(a int) Row {
+	if k := a - o.caseNotes(); k >= 0 {
+		return o.contactNoteRow(a, k)
+	}
 	r := newRnd(o.seed, "annotation", a)
 	c := int((int64(a) * 7919) % int64(o.cases))
 	cf := o.caseFacts(c)
@@ -349,7 +354,7 @@ func (o *Org) annotationRow(a int) Row {
 	if r.chance(40) {
 		body := []byte(fmt.Sprintf("log line 1 for %s\nlog line 2\n", cf.ticket))
 		row["isdocument"], row["filename"], row["mimetype"] = true, fmt.Sprintf("log-%d.txt", a), "text/plain"
-		row["documentbody"], row["filesize"] = base64.StdEncoding.EncodeToString(body), len(body)
+		row["documentbody"], row["filesize"] = LiteralBlob(body), len(body)
 	}
 	return row
 }

@@ -47,9 +47,9 @@ func ent(logical, set, pk, name string, otc int, display string, fl tableFlags, 
 	return e
 }
 
-// schemaName guesses the SchemaName from the logical name: new_warrantyclaim
-// becomes new_Warrantyclaim, incidentresolution IncidentResolution is not
-// attempted (Incidentresolution); only readers that print it care.
+// schemaName derives a SchemaName from the logical name (first letter after
+// the publisher prefix upper-cased): the hand-written tables have no
+// authoritative one, and readers use logical names.
 func schemaName(logical string) string {
 	if p, rest, ok := strings.Cut(logical, "_"); ok && rest != "" {
 		return p + "_" + strings.ToUpper(rest[:1]) + rest[1:]
@@ -78,12 +78,6 @@ func parseCol(table, spec string, activity bool) *Attribute {
 		a = docAttr(name, schemaName(name), "Uniqueidentifier", display, withPrimaryID)
 	case kind == "guid":
 		a = docAttr(name, schemaName(name), "Uniqueidentifier", display)
-	case strings.HasPrefix(kind, "email"):
-		a = docAttr(name, schemaName(name), "String", display, withMax(num("email")), withFormat("Email"))
-	case strings.HasPrefix(kind, "s"):
-		a = docAttr(name, schemaName(name), "String", display, withMax(num("s")))
-	case strings.HasPrefix(kind, "m"):
-		a = docAttr(name, schemaName(name), "Memo", display, withMax(num("m")))
 	case kind == "int":
 		a = docAttr(name, schemaName(name), "Integer", display)
 		a.MinValue, a.MaxValue = "-2147483648", "2147483647"
@@ -110,6 +104,12 @@ func parseCol(table, spec string, activity bool) *Attribute {
 	case kind == "pick", kind == "state", kind == "status":
 		t := map[string]string{"pick": "Picklist", "state": "State", "status": "Status"}[kind]
 		a = docAttr(name, schemaName(name), t, display, withOptions(table+"_"+name, t, parseOptions(kind, arg)...))
+	case strings.HasPrefix(kind, "email"):
+		a = docAttr(name, schemaName(name), "String", display, withMax(num("email")), withFormat("Email"))
+	case strings.HasPrefix(kind, "s"):
+		a = docAttr(name, schemaName(name), "String", display, withMax(num("s")))
+	case strings.HasPrefix(kind, "m"):
+		a = docAttr(name, schemaName(name), "Memo", display, withMax(num("m")))
 	default:
 		panic(fmt.Sprintf("sampleorg: %s.%s: unknown column type %q", table, name, typ))
 	}

@@ -11,6 +11,11 @@ import (
 var tableCodes = map[string]byte{
 	"account": 0x01, "contact": 0x02, "incident": 0x03, "email": 0x04,
 	"activityparty": 0x05, "systemuser": 0x06, "queue": 0x07, "annotation": 0x08,
+	"team": 0x09, "teammembership": 0x0a, "queuemembership": 0x0b, "queueitem": 0x0c, "calendar": 0x0d,
+	"sla": 0x0e, "slaitem": 0x0f, "entitlementtemplate": 0x10, "entitlement": 0x11, "entitlementchannel": 0x12,
+	"slakpiinstance": 0x13, "incidentresolution": 0x14, "phonecall": 0x15, "task": 0x16, "appointment": 0x17,
+	"activitymimeattachment": 0x18, "languagelocale": 0x19, "category": 0x1a, "knowledgearticle": 0x1b,
+	"knowledgearticlescategories": 0x1c, "workflow": 0x1d, "new_warrantyclaim": 0x1e,
 }
 
 // hash64 mixes the seed, a label and an index into 64 well-spread bits.

@@ -39,6 +39,7 @@ type Entity struct {
 	DisplayName           string
 	IsActivity            bool
 	IsCustomEntity        bool
+	IsIntersect           bool // an N:N intersect table (read-only)
 	ChangeTrackingEnabled bool
 	Attributes            []*Attribute
 
@@ -416,8 +417,8 @@ var (
 )
 
 // Schemas returns the parsed definitions of every table the generator knows:
-// the six real exports plus systemuser and queue (written from the
-// documentation, see usersqueues.go). Parsed once; callers must not modify.
+// the six real exports (plus two custom columns, docentities.go) and the
+// tables written from the documentation (usersqueues.go, docentities.go). Parsed once; callers must not modify.
 func Schemas() (map[string]*Entity, error) {
 	schemasOnce.Do(func() {
 		schemas = map[string]*Entity{}
@@ -434,9 +435,13 @@ func Schemas() (map[string]*Entity, error) {
 			}
 			schemas[e.LogicalName] = e
 		}
-		for _, e := range documentedEntities() {
+		for _, e := range append(documentedEntities(), moreEntities()...) {
 			e.index()
 			schemas[e.LogicalName] = e
+		}
+		for t, extra := range customColumns() {
+			schemas[t].Attributes = append(schemas[t].Attributes, extra...)
+			schemas[t].index()
 		}
 	})
 	return schemas, schemasErr

@@ -4,11 +4,14 @@
 // Row i of table t is a pure function of (seed, t, i) plus a few small
 // per-table offset arrays, so an org of 200,000 cases and millions of
 // activities is served in constant memory. Schemas are the real 2025
-// EntityMetadata exports embedded under metadata/.
+// EntityMetadata exports embedded under metadata/, and for the other tables
+// definitions written from the documentation (docentities.go).
 //
 // A Row maps attribute logical names (not _x_value) to Go values:
 //
 //	String, Memo, EntityName, Uniqueidentifier  string (GUIDs lower-case)
+//	annotation.documentbody,
+//	activitymimeattachment.body                 Blob (Base64 text generated on demand)
 //	Integer, Picklist, State, Status            int
 //	BigInt                                      int64
 //	Double                                      float64
@@ -64,10 +67,16 @@ type Org struct {
 	emailStart []int
 	// partyStart[b] is the index of the first activityparty of email block b.
 	partyStart []int
+	// lay holds the layouts of the child tables added after the first eight.
+	lay map[string]*layout
 }
 
 // Tables lists the generated tables in dependency order.
-var tableOrder = []string{"systemuser", "queue", "account", "contact", "incident", "email", "activityparty", "annotation"}
+var tableOrder = []string{"systemuser", "queue", "account", "contact", "incident", "email", "activityparty", "annotation",
+	"team", "teammembership", "queuemembership", "queueitem", "calendar", "sla", "slaitem", "entitlementtemplate",
+	"entitlement", "entitlementchannel", "slakpiinstance", "incidentresolution", "phonecall", "task", "appointment",
+	"activitymimeattachment", "languagelocale", "category", "knowledgearticle", "knowledgearticlescategories",
+	"workflow", "new_warrantyclaim"}
 
 const blockSize = 64
 
@@ -101,7 +110,39 @@ func New(opt Options) (*Org, error) {
 	o.counts["email"] = o.emailStart[len(o.emailStart)-1] + o.looseEmails()
 	o.partyStart = prefixBlocks(o.counts["email"], o.partiesOfEmail)
 	o.counts["activityparty"] = o.partyStart[len(o.partyStart)-1]
+	o.counts["annotation"] += o.contactNotes()
+	o.addServiceTables()
 	return o, nil
+}
+
+// addServiceTables sizes the tables added after the first eight; see
+// layout.go for the per-parent counts.
+func (o *Org) addServiceTables() {
+	n := o.cases
+	for t, c := range map[string]int{"team": o.Count("queue") + 1, "calendar": 3, "sla": 3, "slaitem": 6,
+		"entitlementtemplate": 3, "entitlement": 2 + n/50, "languagelocale": len(locales),
+		"category": categoryCount, "workflow": len(workflowDefs())} {
+		o.counts[t] = c
+	}
+	topics := 4 + n/100
+	o.lay = map[string]*layout{
+		"teammembership":              newLayout(o.Count("team"), o.membersOfTeam),
+		"queuemembership":             newLayout(o.Count("queue"), o.membersOfQueue),
+		"queueitem":                   newLayout(n, o.queueItemsOfCase),
+		"entitlementchannel":          newLayout(o.Count("entitlement"), o.channelsOfEntitlement),
+		"slakpiinstance":              newLayout(n, o.kpisOfCase),
+		"incidentresolution":          newLayout(n, o.resolutionsOfCase),
+		"phonecall":                   newLayout(n, o.callsOfCase),
+		"task":                        newLayout(n, o.tasksOfCase),
+		"appointment":                 newLayout(n, o.appointmentsOfCase),
+		"activitymimeattachment":      newLayout(o.Count("email"), o.attachmentsOfEmail),
+		"knowledgearticle":            newLayout(topics, o.articlesOfTopic),
+		"knowledgearticlescategories": newLayout(topics, o.catLinksOfTopic),
+		"new_warrantyclaim":           newLayout(n, o.claimsOfCase),
+	}
+	for t, l := range o.lay {
+		o.counts[t] = l.total()
+	}
 }
 
 // prefixBlocks returns the running total of per(i) at every block boundary.
@@ -174,10 +215,56 @@ func (o *Org) Row(table string, i int) (Row, error) {
 	case "annotation":
 		r = o.annotationRow(i)
 	default:
-		return nil, fmt.Errorf("sampleorg: unknown table %q", table)
+		gen := moreRows[table]
+		if gen == nil {
+			return nil, fmt.Errorf("sampleorg: unknown table %q", table)
+		}
+		r = gen(o, i)
+		r[o.schemas[table].PrimaryIdAttribute] = o.ID(table, i)
+		if _, ok := r["versionnumber"]; !ok {
+			r["versionnumber"] = o.version(table, i)
+		}
 	}
+	o.customValues(table, i, r)
 	o.fill(table, i, r)
 	return r, nil
+}
+
+// moreRows generates the tables added after the first eight (set in init:
+// the generators reach primaryName, which reads this map).
+var moreRows map[string]func(*Org, int) Row
+
+func init() { moreRows = moreRowGenerators() }
+
+func moreRowGenerators() map[string]func(*Org, int) Row {
+	return map[string]func(*Org, int) Row{
+		"team": (*Org).teamRow, "teammembership": (*Org).teammembershipRow, "queuemembership": (*Org).queuemembershipRow,
+		"queueitem": (*Org).queueitemRow, "calendar": (*Org).calendarRow, "sla": (*Org).slaRow, "slaitem": (*Org).slaitemRow,
+		"entitlementtemplate": (*Org).entitlementtemplateRow, "entitlement": (*Org).entitlementRow,
+		"entitlementchannel": (*Org).entitlementchannelRow, "slakpiinstance": (*Org).slakpiinstanceRow,
+		"incidentresolution": (*Org).incidentresolutionRow, "phonecall": (*Org).phonecallRow, "task": (*Org).taskRow,
+		"appointment": (*Org).appointmentRow, "activitymimeattachment": (*Org).attachmentRow,
+		"languagelocale": (*Org).languagelocaleRow, "category": (*Org).categoryRow,
+		"knowledgearticle": (*Org).knowledgearticleRow, "knowledgearticlescategories": (*Org).articleCategoryRow,
+		"workflow": (*Org).workflowRow, "new_warrantyclaim": (*Org).warrantyclaimRow,
+	}
+}
+
+// customValues sets the org-specific columns of the real tables from their
+// own random streams, so the other columns keep their values.
+func (o *Org) customValues(table string, i int, r Row) {
+	switch table {
+	case "incident":
+		r["new_productserial"] = nil
+		if o.h("serial", i)%3 != 0 {
+			r["new_productserial"] = fmt.Sprintf("SN-%04X-%06d", o.h("serialhi", i)%0xffff, i)
+		}
+	case "contact":
+		r["new_loyaltytier"] = nil
+		if v := o.h("tier", i) % 6; v < 4 {
+			r["new_loyaltytier"] = 100000000 + int(v)
+		}
+	}
 }
 
 // SystemUsers lists every generated systemuser.
@@ -209,6 +296,12 @@ func (o *Org) primaryName(table string, i int) string {
 		return o.caseFacts(i).title
 	case "email":
 		return o.emailFacts(i).subject
+	}
+	if gen := moreRows[table]; gen != nil {
+		if name := o.schemas[table].PrimaryNameAttribute; name != "" {
+			s, _ := gen(o, i)[name].(string)
+			return s
+		}
 	}
 	return ""
 }
