@@ -3,6 +3,7 @@ package snapshot
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -81,6 +82,9 @@ func (p *page) decodeRows(dec *json.Decoder) error {
 	for dec.More() {
 		row := map[string]any{}
 		if err := dec.Decode(&row); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				err = errors.New("truncated JSON")
+			}
 			return fmt.Errorf("row %d: %w", len(p.rows), err)
 		}
 		p.rows = append(p.rows, row)
@@ -102,6 +106,26 @@ func expectDelim(dec *json.Decoder, want json.Delim) error {
 	return nil
 }
 
+// ValueError is a value that does not fit its column; the table's read
+// stops at its page. Callers wrap it with the table and page.
+type ValueError struct {
+	Row    int    // 0-based index in the page
+	Key    string // primary key attribute
+	ID     string // the row's primary key, "" when it has none readable
+	Column string // property the value came from
+	Err    error
+}
+
+func (e *ValueError) Error() string {
+	id := ""
+	if e.ID != "" {
+		id = fmt.Sprintf(" (%s=%s)", e.Key, e.ID)
+	}
+	return fmt.Sprintf("row %d%s column %s: %v", e.Row, id, e.Column, e.Err)
+}
+
+func (e *ValueError) Unwrap() error { return e.Err }
+
 // buildRecord converts decoded rows into one Arrow record of the table's
 // schema. Errors name the row's primary key and the column.
 func buildRecord(s *tableSchema, rows []map[string]any) (arrow.RecordBatch, error) {
@@ -110,18 +134,78 @@ func buildRecord(s *tableSchema, rows []map[string]any) (arrow.RecordBatch, erro
 	for i, row := range rows {
 		for j, c := range s.columns {
 			if err := appendColumn(b, s.offsets[j], c, row); err != nil {
-				return nil, fmt.Errorf("%s row %d (%s=%v) column %s: %w",
-					s.table, i, s.primaryID, row[s.primaryID], c.key, err)
+				id, _ := row[s.primaryID].(string)
+				if !isGUID(id) {
+					id = "" // a broken key is reported as the column at fault, not echoed
+				}
+				return nil, &ValueError{Row: i, Key: s.primaryID, ID: id, Column: c.key, Err: err}
 			}
 		}
 	}
 	return b.NewRecordBatch(), nil
 }
 
+// isGUID accepts the 8-4-4-4-12 hex form Dataverse writes keys in.
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, r := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if r != '-' {
+				return false
+			}
+		default:
+			if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// appendGUID stores a key or lookup value, refusing anything but a GUID: a
+// broken key would join to nothing downstream.
+func appendGUID(b *array.StringBuilder, v any) error {
+	switch x := v.(type) {
+	case nil:
+		b.AppendNull()
+	case string:
+		if !isGUID(x) {
+			return fmt.Errorf("not a GUID: %q", truncate(x, 40))
+		}
+		b.Append(x)
+	default:
+		return fmt.Errorf("want GUID string, got %s", jsonKind(v))
+	}
+	return nil
+}
+
+// jsonKind names a decoded JSON value's type without its content.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
 func appendColumn(b *array.RecordBuilder, i int, c column, row map[string]any) error {
 	v := row[c.key]
 	switch c.kind {
 	case kString:
+		if c.guid {
+			return appendGUID(b.Field(i).(*array.StringBuilder), v)
+		}
 		return appendString(b.Field(i).(*array.StringBuilder), v)
 	case kInt32:
 		return appendInt32(b.Field(i).(*array.Int32Builder), v)
@@ -158,7 +242,7 @@ func appendString(b *array.StringBuilder, v any) error {
 	case bool:
 		b.Append(strconv.FormatBool(x))
 	default:
-		return fmt.Errorf("want string, got %T", v)
+		return fmt.Errorf("want string, got %s", jsonKind(v))
 	}
 	return nil
 }
@@ -178,7 +262,7 @@ func appendOptString(b *array.StringBuilder, s string, ok bool) {
 }
 
 func appendLookup(b *array.RecordBuilder, i int, c column, row map[string]any) error {
-	if err := appendString(b.Field(i).(*array.StringBuilder), row[c.key]); err != nil {
+	if err := appendGUID(b.Field(i).(*array.StringBuilder), row[c.key]); err != nil {
 		return err
 	}
 	name, ok := annotation(row, c.key+annLookupName)
@@ -223,7 +307,7 @@ func appendMultiOption(b *array.RecordBuilder, i int, c column, row map[string]a
 		return nil
 	}
 	if !isStr {
-		return fmt.Errorf("want comma-separated string, got %T", row[c.key])
+		return fmt.Errorf("want comma-separated string, got %s", jsonKind(row[c.key]))
 	}
 	parts := strings.Split(s, ",")
 	formatted, _ := annotation(row, c.key+annFormatted)
@@ -249,14 +333,27 @@ func appendMultiOption(b *array.RecordBuilder, i int, c column, row map[string]a
 	return nil
 }
 
+// toInt reads an integer of the given width. Only 64-bit values may come
+// quoted (IEEE754Compatible answers quote Edm.Int64); a quoted 32-bit value
+// is a wrong type.
 func toInt(v any, bits int) (int64, error) {
+	s := ""
 	switch x := v.(type) {
 	case json.Number:
-		return strconv.ParseInt(x.String(), 10, bits)
+		s = x.String()
 	case string:
-		return strconv.ParseInt(x, 10, bits)
+		if bits < 64 {
+			return 0, errors.New("want integer, got string")
+		}
+		s = x
+	default:
+		return 0, fmt.Errorf("want integer, got %s", jsonKind(v))
 	}
-	return 0, fmt.Errorf("want integer, got %T", v)
+	n, err := strconv.ParseInt(s, 10, bits)
+	if err != nil {
+		return 0, fmt.Errorf("not a %d-bit integer: %q", bits, truncate(s, 40))
+	}
+	return n, nil
 }
 
 func appendInt32(b *array.Int32Builder, v any) error {
@@ -296,11 +393,11 @@ func appendFloat64(b *array.Float64Builder, v any) error {
 	case string: // IEEE754Compatible answers quote numbers
 		s = x
 	default:
-		return fmt.Errorf("want number, got %T", v)
+		return fmt.Errorf("want number, got %s", jsonKind(v))
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return err
+		return fmt.Errorf("not a number: %q", truncate(s, 40))
 	}
 	b.Append(f)
 	return nil
@@ -313,7 +410,7 @@ func appendBool(b *array.BooleanBuilder, v any) error {
 	case bool:
 		b.Append(x)
 	default:
-		return fmt.Errorf("want boolean, got %T", v)
+		return fmt.Errorf("want boolean, got %s", jsonKind(v))
 	}
 	return nil
 }
@@ -329,7 +426,7 @@ func appendDecimal(b *array.Decimal128Builder, v any, precision, scale int32) er
 	case string:
 		s = x
 	default:
-		return fmt.Errorf("want number, got %T", v)
+		return fmt.Errorf("want number, got %s", jsonKind(v))
 	}
 	n, err := parseDecimal(s, precision, scale)
 	if err != nil {
@@ -392,7 +489,7 @@ func appendTimestamp(b *array.TimestampBuilder, v any) error {
 	}
 	s, ok := v.(string)
 	if !ok {
-		return fmt.Errorf("want date-time string, got %T", v)
+		return fmt.Errorf("want date-time string, got %s", jsonKind(v))
 	}
 	t, err := parseDateTime(s)
 	if err != nil {
@@ -408,7 +505,7 @@ func parseDateTime(s string) (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("date-time %q: unrecognised format", s)
+	return time.Time{}, fmt.Errorf("date-time %q: unrecognised format", truncate(s, 40))
 }
 
 // appendDate keeps the calendar date as written: a DateOnly value names a
@@ -419,8 +516,11 @@ func appendDate(b *array.Date32Builder, v any) error {
 		return nil
 	}
 	s, ok := v.(string)
-	if !ok || len(s) < 10 {
-		return fmt.Errorf("want yyyy-mm-dd, got %v", v)
+	if !ok {
+		return fmt.Errorf("want yyyy-mm-dd string, got %s", jsonKind(v))
+	}
+	if len(s) < 10 {
+		return fmt.Errorf("date %q: want yyyy-mm-dd", truncate(s, 40))
 	}
 	t, err := time.Parse("2006-01-02", s[:10])
 	if err != nil {

@@ -145,7 +145,7 @@ func fetchMeta(ctx context.Context, c *client, root, table string) (*tableMeta, 
 }
 
 // Where each metadata answer is saved, relative to the snapshot root.
-func entityDefRel(table string) string { return "metadata/" + table + ".json" }
+func entityDefRel(table string) string  { return "metadata/" + table + ".json" }
 func castRel(table, cast string) string { return "metadata/" + table + "/" + cast + ".json" }
 
 const dateTimeCast = "DateTimeAttributeMetadata"

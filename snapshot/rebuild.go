@@ -177,6 +177,9 @@ func (s *savedPages) page(_ context.Context, table, _ string, n int) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("table %s: no saved pages in %s", table, filepath.Join(s.pagesDir, table))
+	}
 	if n >= len(files) {
 		return nil, fmt.Errorf("table %s page %d: only %d page(s) saved and the last has a next link; "+
 			"the earlier snapshot stopped before the end of the table", table, n, len(files))

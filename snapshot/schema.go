@@ -37,6 +37,7 @@ type column struct {
 	precision int32
 	scale     int32
 	labels    map[int32]string // option value → label, from metadata
+	guid      bool             // a Uniqueidentifier: values must be GUIDs
 }
 
 // tableSchema is the stored shape of one table.
@@ -86,7 +87,7 @@ func buildSchema(def entityDef, labels map[string]map[int32]string) (*tableSchem
 		s.columns = append(s.columns, col)
 	}
 	if !seen[s.primaryID] {
-		s.columns = append(s.columns, column{attr: s.primaryID, key: s.primaryID, kind: kString})
+		s.columns = append(s.columns, column{attr: s.primaryID, key: s.primaryID, kind: kString, guid: true})
 	}
 	sort.Slice(s.columns, func(i, j int) bool { return s.columns[i].key < s.columns[j].key })
 
@@ -113,8 +114,10 @@ func columnFor(table string, a attributeDef) (column, bool) {
 	}
 	c := column{attr: a.LogicalName, key: a.LogicalName}
 	switch a.AttributeType {
-	case "String", "Memo", "EntityName", "Uniqueidentifier":
+	case "String", "Memo", "EntityName":
 		c.kind = kString
+	case "Uniqueidentifier":
+		c.kind, c.guid = kString, true
 	case "Integer":
 		c.kind = kInt32
 	case "BigInt":

@@ -203,7 +203,7 @@ func (r *tableRun) readPage(ctx context.Context, link string, n int) (string, er
 func (r *tableRun) store(n int, body []byte, p *page) ([]FileEntry, error) {
 	rec, err := buildRecord(r.schema, p.rows)
 	if err != nil {
-		return nil, fmt.Errorf("table %s page %d: %w", r.table, n, err)
+		return nil, fmt.Errorf("table %s page %d %w", r.table, n, err)
 	}
 	defer rec.Release()
 	if rec.NumRows() != int64(len(p.rows)) {

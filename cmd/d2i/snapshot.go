@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -19,6 +21,7 @@ type snapshotOptions struct {
 	out          string
 	tables       []string
 	pageSize     int
+	fromPages    string
 	log          logOptions
 }
 
@@ -31,15 +34,34 @@ func runSnapshot(ctx context.Context, args []string, stdout io.Writer) error {
 
 Credentials come from the environment only: D2I_DATAVERSE_TENANT_ID,
 D2I_DATAVERSE_CLIENT_ID and D2I_DATAVERSE_CLIENT_SECRET (or ..._SECRET_FILE).
-Rerunning into the same --out resumes each table from its last committed page.`, stdout)
+Rerunning into the same --out resumes each table from its last committed page.
+
+--from-pages rebuilds a snapshot offline from an earlier one's saved pages:
+  d2i snapshot --from-pages snap/2026-12-03 --out snap/rebuilt
+DIR is an earlier snapshot (its pages/ and metadata/ are read) or a pages
+directory whose metadata/ sits beside it; pages saved by hand as .json work
+too. Nothing is fetched and no credentials are read.`, stdout)
 	fs.StringVar(&o.orgURL, "org-url", "", "Dataverse environment URL, e.g. https://contoso.crm.dynamics.com")
 	fs.StringVar(&o.authorityURL, "authority-url", "https://login.microsoftonline.com", "Entra ID authority that issues tokens")
 	fs.StringVar(&o.out, "out", "", "snapshot directory to write (created, or resumed when it exists)")
 	fs.StringSliceVar(&o.tables, "tables", coreTables, "logical names of the tables to export")
 	fs.IntVar(&o.pageSize, "page-size", 5000, "rows per page to ask for (odata.maxpagesize, at most 5000)")
+	fs.StringVar(&o.fromPages, "from-pages", "", "rebuild offline from an earlier snapshot's saved pages in DIR instead of reading the org")
 	o.log.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if o.fromPages != "" {
+		if o.out == "" {
+			return usagef("--out is required")
+		}
+		if o.orgURL != "" {
+			return usagef("--from-pages reads no org; drop --org-url")
+		}
+		if !fs.Changed("tables") {
+			o.tables = nil // every table that has saved pages
+		}
+		return rebuildSnapshot(ctx, o, stdout)
 	}
 	if o.orgURL == "" || o.out == "" {
 		return usagef("--org-url and --out are required")
@@ -68,6 +90,38 @@ Rerunning into the same --out resumes each table from its last committed page.`,
 
 	fmt.Fprintf(stdout, "snapshot %s: %s\n", o.out, strings.Join(manifestSummary(manifest), ", "))
 	return nil
+}
+
+// rebuildSnapshot is `snapshot --from-pages`: no org, no credentials.
+func rebuildSnapshot(ctx context.Context, o snapshotOptions, stdout io.Writer) error {
+	logger, err := o.log.logger()
+	if err != nil {
+		return err
+	}
+	pages, meta, err := savedPageDirs(o.fromPages)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	manifest, err := snapshot.Rebuild(ctx, snapshot.RebuildConfig{
+		PagesDir: pages, MetadataDir: meta, OutDir: o.out, Tables: o.tables, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "snapshot %s (rebuilt from %s): %s\n", o.out, o.fromPages, strings.Join(manifestSummary(manifest), ", "))
+	return nil
+}
+
+// savedPageDirs accepts a snapshot directory (DIR/pages, DIR/metadata) or
+// its pages directory (metadata beside it).
+func savedPageDirs(dir string) (pages, meta string, err error) {
+	if st, err := os.Stat(filepath.Join(dir, "pages")); err == nil && st.IsDir() {
+		return filepath.Join(dir, "pages"), filepath.Join(dir, "metadata"), nil
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return "", "", fmt.Errorf("--from-pages %s: not a directory", dir)
+	}
+	return dir, filepath.Join(filepath.Dir(filepath.Clean(dir)), "metadata"), nil
 }
 
 // manifestSummary lists each table with its rows, and flags tables whose
