@@ -75,6 +75,7 @@ too. Nothing is fetched and no credentials are read.`, stdout)
 	if err != nil {
 		return usagef("%v", err)
 	}
+	progress := newStepProgress(os.Stderr, "snapshot", logger)
 	manifest, err := snapshot.Run(ctx, snapshot.Config{
 		OrgURL:       o.orgURL,
 		AuthorityURL: o.authorityURL,
@@ -83,7 +84,9 @@ too. Nothing is fetched and no credentials are read.`, stdout)
 		OutDir:       o.out,
 		MaxPageSize:  o.pageSize,
 		Logger:       logger,
+		Progress:     func(table string, rows, _ int) { progress.update(table, rows, -1) },
 	})
+	progress.finish()
 	if err != nil {
 		return err
 	}
