@@ -13,7 +13,7 @@ import (
 )
 
 // coreTables are the tables the migration of cases, contacts and companies reads.
-var coreTables = []string{"account", "contact", "incident", "email", "activityparty", "systemuser", "queue"}
+var coreTables = []string{"account", "contact", "incident", "email", "activityparty", "systemuser", "queue", "queueitem"}
 
 type snapshotOptions struct {
 	orgURL       string
