@@ -57,6 +57,9 @@ would have notified a customer.`, stdout)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if o.cases < 1 || o.workers < 1 || o.intercomPer10s < 0 {
+		return usagef("--cases and --workers must be at least 1, --intercom-budget at least 0")
+	}
 	// On a terminal the progress bars tell the story; info logs would tear them.
 	if isTerminal(os.Stderr) && !fs.Changed("log-level") {
 		o.log.level = "warn"

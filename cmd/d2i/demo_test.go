@@ -45,6 +45,15 @@ func TestDemoEndToEnd(t *testing.T) {
 	if res.intercomAfterReplay["conversation"] == 0 || res.intercomAfterReplay["contact"] == 0 {
 		t.Errorf("replay wrote nothing: %v", res.intercomAfterReplay)
 	}
+	written, err := writtenFromLogs(res.logDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for table, n := range written {
+		if n != 0 {
+			t.Errorf("after rollback the report would still count %d %s as written", n, table)
+		}
+	}
 
 	var out bytes.Buffer
 	res.print(&out)

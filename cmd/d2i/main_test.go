@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -29,15 +31,32 @@ func TestEveryVerbHelpHasAnExample(t *testing.T) {
 }
 
 func TestUsageMistakesExitTwo(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "staging.duckdb")
+	if err := os.WriteFile(db, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+
 	cases := [][]string{
+		{},
 		{"nosuchverb"},
 		{"snapshot"},
 		{"snapshot", "--no-such-flag"},
 		{"transform", "--snapshot", "x"},
 		{"replay", "--db", "x"},
-		{"serve", "postgres"},
+		{"replay", "--db", missing, "--log-dir", dir},
+		{"replay", "--db", db, "--log-dir", dir, "--intercom-url", "not-a-url"},
+		{"replay", "--db", db, "--log-dir", dir, "--workers", "0"},
+		{"report", "--db", missing, "--out", dir},
+		{"report", "--db", db, "--out", dir, "--log-dir", missing},
 		{"rollback"},
+		{"rollback", "--log-dir", missing},
+		{"serve", "postgres"},
+		{"serve", "dataverse", "--cases", "-5"},
+		{"demo", "--cases", "-1"},
 	}
+	t.Setenv("D2I_INTERCOM_TOKEN", "test-token")
 	for _, args := range cases {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var out, errOut bytes.Buffer

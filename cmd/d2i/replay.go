@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"time"
 
 	"github.com/d2i/d2i/replay"
 )
@@ -18,6 +19,7 @@ type replayOptions struct {
 	rate        int
 	dryRun      bool
 	asNotes     bool
+	searchLag   time.Duration
 	log         logOptions
 }
 
@@ -38,12 +40,14 @@ again, and a write whose answer was lost is looked up before anything is resent.
 	fs.IntVar(&o.rate, "rate", replay.DefaultRatePerMinute, "starting pace in calls per minute; corrected from Intercom's headers")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "log what would be written, send no mutating request")
 	fs.BoolVar(&o.asNotes, "replies-as-notes", false, "send historical agent emails as internal notes")
+	fs.DurationVar(&o.searchLag, "search-lag", replay.DefaultSearchLag,
+		"after a crash, how long to wait before trusting a search that does not find an uncertain lead or conversation")
 	o.log.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if o.db == "" || o.logDir == "" {
-		return usagef("--db and --log-dir are required")
+	if err := o.validate(); err != nil {
+		return err
 	}
 	logger, err := o.log.logger()
 	if err != nil {
@@ -58,13 +62,35 @@ again, and a write whose answer was lost is looked up before anything is resent.
 	sum, err := replay.Run(ctx, replay.Config{
 		DBPath: o.db, BaseURL: o.intercomURL, Token: token, LogDir: o.logDir,
 		Workers: o.workers, RatePerMinute: o.rate, DryRun: o.dryRun,
-		RepliesAsNotes: o.asNotes, Logger: logger, Progress: progress.update,
+		RepliesAsNotes: o.asNotes, SearchLag: o.searchLag, Logger: logger, Progress: progress.update,
 	})
 	progress.finish()
 	if sum != nil {
 		printReplaySummary(stdout, sum)
 	}
-	return err
+	if err != nil {
+		return asUsageIfLocked(err)
+	}
+	if n := len(sum.Failures); n > 0 {
+		return fmt.Errorf("%d operations failed (listed above, reasons in %s); fix the cause and rerun to resume", n, sum.LogPath)
+	}
+	return nil
+}
+
+func (o *replayOptions) validate() error {
+	if o.db == "" || o.logDir == "" {
+		return usagef("--db and --log-dir are required")
+	}
+	if err := requireFile(o.db, "run 'd2i transform' first"); err != nil {
+		return err
+	}
+	if err := requireHTTPURL("--intercom-url", o.intercomURL); err != nil {
+		return err
+	}
+	if o.workers < 1 || o.rate < 1 {
+		return usagef("--workers and --rate must be at least 1")
+	}
+	return nil
 }
 
 func printReplaySummary(w io.Writer, sum *replay.Summary) {

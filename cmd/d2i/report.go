@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/d2i/d2i/replay"
 	"github.com/d2i/d2i/report"
@@ -34,6 +33,14 @@ what reached Intercom.`, stdout)
 	}
 	if o.db == "" || o.out == "" {
 		return usagef("--db and --out are required")
+	}
+	if err := requireFile(o.db, "run 'd2i transform' first"); err != nil {
+		return err
+	}
+	if o.logDir != "" {
+		if err := requireDir(o.logDir, "the replay's --log-dir"); err != nil {
+			return err
+		}
 	}
 	logger, err := o.log.logger()
 	if err != nil {
@@ -66,9 +73,6 @@ func writtenFromLogs(logDir string) (map[string]int64, error) {
 	if logDir == "" {
 		return nil, nil
 	}
-	if _, err := os.Stat(logDir); os.IsNotExist(err) {
-		return nil, nil
-	}
 	counts, err := replay.ReadLogs(logDir)
 	if err != nil {
 		return nil, fmt.Errorf("read write logs in %s: %w", logDir, err)
@@ -82,14 +86,20 @@ func writtenFromLogs(logDir string) (map[string]int64, error) {
 		"conversation_part": "conversation_parts",
 	}
 	written := map[string]int64{}
-	// An object an earlier, interrupted run created and this run found again
-	// is written all the same.
-	for _, byKind := range []map[string]int{counts.Written, counts.Existing} {
+	// An object an earlier, interrupted run created and a later run found
+	// again is written all the same; one a rollback undid is not.
+	add := func(byKind map[string]int, sign int64) {
 		for kind, n := range byKind {
 			if table, ok := tableOf[kind]; ok {
-				written[table] += int64(n)
+				written[table] += sign * int64(n)
 			}
 		}
+	}
+	add(counts.Written, 1)
+	add(counts.Existing, 1)
+	add(counts.Undone, -1)
+	for table, n := range written {
+		written[table] = max(n, 0)
 	}
 	return written, nil
 }

@@ -38,6 +38,12 @@ listed as residue. The rollback logs itself, so rerunning it resumes.`, stdout)
 	if o.logDir == "" {
 		return usagef("--log-dir is required")
 	}
+	if err := requireDir(o.logDir, "the replay's --log-dir"); err != nil {
+		return err
+	}
+	if err := requireHTTPURL("--intercom-url", o.intercomURL); err != nil {
+		return err
+	}
 	logger, err := o.log.logger()
 	if err != nil {
 		return err
@@ -54,7 +60,13 @@ listed as residue. The rollback logs itself, so rerunning it resumes.`, stdout)
 	if sum != nil {
 		printRollbackSummary(stdout, sum)
 	}
-	return err
+	if err != nil {
+		return asUsageIfLocked(err)
+	}
+	if n := len(sum.Failures); n > 0 {
+		return fmt.Errorf("%d undo operations failed (listed above); rerun to resume", n)
+	}
+	return nil
 }
 
 func printRollbackSummary(w io.Writer, sum *replay.RollbackSummary) {

@@ -46,10 +46,18 @@ admins and teams of the same generated org, so that a replay of it matches them.
 	if fs.NArg() != 1 || (fs.Arg(0) != "dataverse" && fs.Arg(0) != "intercom") {
 		return usagef("want exactly one emulator: dataverse or intercom")
 	}
+	if o.cases < 1 {
+		return usagef("--cases must be at least 1")
+	}
 	logger, err := o.log.logger()
 	if err != nil {
 		return err
 	}
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return usagef("listen on %s: %v", o.listen, err)
+	}
+	defer l.Close()
 
 	org, err := sampleorg.New(sampleorg.Options{Seed: o.seed, Cases: o.cases})
 	if err != nil {
@@ -68,7 +76,7 @@ admins and teams of the same generated org, so that a replay of it matches them.
 		handler = srv.Handler()
 		fmt.Fprintf(stdout, "Intercom emulator: %s (any bearer token is accepted)\n", base)
 	}
-	return listenAndServe(ctx, o.listen, handler, logger)
+	return serveOn(ctx, l, handler, logger)
 }
 
 // intercomOptions seeds the Intercom emulator with the org's agents and
@@ -102,11 +110,7 @@ func queueNames(org *sampleorg.Org) []string {
 	return names
 }
 
-func listenAndServe(ctx context.Context, addr string, h http.Handler, logger *slog.Logger) error {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return usagef("listen on %s: %v", addr, err)
-	}
+func serveOn(ctx context.Context, l net.Listener, h http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 
 	go func() {
@@ -118,7 +122,7 @@ func listenAndServe(ctx context.Context, addr string, h http.Handler, logger *sl
 
 	logger.Info("serving", "addr", l.Addr().String(), "pid", os.Getpid())
 	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve %s: %w", addr, err)
+		return fmt.Errorf("serve %s: %w", l.Addr(), err)
 	}
 	return nil
 }

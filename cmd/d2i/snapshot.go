@@ -16,13 +16,16 @@ import (
 var coreTables = []string{"account", "contact", "incident", "email", "activityparty", "systemuser", "queue", "queueitem"}
 
 type snapshotOptions struct {
-	orgURL       string
-	authorityURL string
-	out          string
-	tables       []string
-	pageSize     int
-	fromPages    string
-	log          logOptions
+	orgURL         string
+	authorityURL   string
+	out            string
+	tables         []string
+	concurrency    int
+	pageSize       int
+	fromPages      string
+	withRecordings bool
+	deltaFrom      string
+	log            logOptions
 }
 
 func runSnapshot(ctx context.Context, args []string, stdout io.Writer) error {
@@ -44,12 +47,18 @@ too. Nothing is fetched and no credentials are read.`, stdout)
 	fs.StringVar(&o.orgURL, "org-url", "", "Dataverse environment URL, e.g. https://contoso.crm.dynamics.com")
 	fs.StringVar(&o.authorityURL, "authority-url", "https://login.microsoftonline.com", "Entra ID authority that issues tokens")
 	fs.StringVar(&o.out, "out", "", "snapshot directory to write (created, or resumed when it exists)")
-	fs.StringSliceVar(&o.tables, "tables", coreTables, "logical names of the tables to export")
+	fs.StringSliceVar(&o.tables, "tables", nil, "logical names of the tables to export (default: every table the migration needs plus the org's custom tables)")
+	fs.IntVar(&o.concurrency, "concurrency", 0, "read at most this many tables at once (default: the server's x-ms-dop-hint)")
 	fs.IntVar(&o.pageSize, "page-size", 5000, "rows per page to ask for (odata.maxpagesize, at most 5000)")
 	fs.StringVar(&o.fromPages, "from-pages", "", "rebuild offline from an earlier snapshot's saved pages in DIR instead of reading the org")
+	fs.BoolVar(&o.withRecordings, "with-recordings", false, "download voice recording files (msdyn_ocrecording); without it they are listed with size only")
+	fs.StringVar(&o.deltaFrom, "delta-from", "", "write only what changed since the complete snapshot SNAP: changed rows and tombstones (default --tables: SNAP's)")
 	o.log.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if o.fromPages != "" && o.deltaFrom != "" {
+		return usagef("--from-pages and --delta-from do not combine")
 	}
 	if o.fromPages != "" {
 		if o.out == "" {
@@ -77,14 +86,17 @@ too. Nothing is fetched and no credentials are read.`, stdout)
 	}
 	progress := newStepProgress(os.Stderr, "snapshot", logger)
 	manifest, err := snapshot.Run(ctx, snapshot.Config{
-		OrgURL:       o.orgURL,
-		AuthorityURL: o.authorityURL,
-		Credentials:  creds,
-		Tables:       o.tables,
-		OutDir:       o.out,
-		MaxPageSize:  o.pageSize,
-		Logger:       logger,
-		Progress:     func(table string, rows, _ int) { progress.update(table, rows, -1) },
+		OrgURL:         o.orgURL,
+		WithRecordings: o.withRecordings,
+		AuthorityURL:   o.authorityURL,
+		Credentials:    creds,
+		Tables:         o.tables,
+		Concurrency:    o.concurrency,
+		OutDir:         o.out,
+		DeltaFrom:      o.deltaFrom,
+		MaxPageSize:    o.pageSize,
+		Logger:         logger,
+		Progress:       func(table string, rows, _ int) { progress.update(table, rows, -1) },
 	})
 	progress.finish()
 	if err != nil {
