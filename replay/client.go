@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -58,6 +59,7 @@ type ClientOptions struct {
 	HTTPClient *http.Client // default: 60 s timeout
 	Limiter    *Limiter     // shared per workspace; default NewLimiter(0)
 	Retry      *RetryPolicy // default DefaultRetryPolicy
+	Logger     *slog.Logger // retries are logged at Warn; default discards
 }
 
 // Client calls the Intercom REST API. It is safe for concurrent use.
@@ -67,6 +69,7 @@ type Client struct {
 	hc    *http.Client
 	lim   *Limiter
 	retry RetryPolicy
+	log   *slog.Logger
 }
 
 // NewClient checks the options and returns a client.
@@ -94,6 +97,10 @@ func NewClient(o ClientOptions) (*Client, error) {
 		c.retry = *o.Retry
 	}
 	c.retry.MaxAttempts = max(1, c.retry.MaxAttempts)
+	c.log = o.Logger
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
 	return c, nil
 }
 
@@ -134,7 +141,9 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 			if attempt >= c.retry.MaxAttempts {
 				return err
 			}
-			if err := sleep(ctx, c.retry.delay(attempt, time.Time{})); err != nil {
+			wait := c.retry.delay(attempt, time.Time{})
+			c.logRetry(ctx, cl, attempt, wait, err)
+			if err := sleep(ctx, wait); err != nil {
 				return err
 			}
 			continue
@@ -175,10 +184,25 @@ func (c *Client) finish(ctx context.Context, cl call, resp *http.Response, out a
 	if attempt >= c.retry.MaxAttempts {
 		return false, apiErr
 	}
-	if err := sleep(ctx, c.retry.delay(attempt, reset)); err != nil {
+	wait := c.retry.delay(attempt, reset)
+	c.logRetry(ctx, cl, attempt, wait, apiErr)
+	if err := sleep(ctx, wait); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// logRetry says a request failed and will be sent again, so that a run
+// against an unreachable or struggling workspace is not silent. The cause
+// names method, path and status, never the token.
+func (c *Client) logRetry(ctx context.Context, cl call, attempt int, wait time.Duration, cause error) {
+	op := opOf(ctx)
+	if op == "" {
+		op = cl.method + " " + cl.path
+	}
+	c.log.Warn("intercom request retried", "op", op, "method", cl.method, "path", cl.path,
+		"attempt", attempt, "max_attempts", c.retry.MaxAttempts, "wait", wait.Round(time.Millisecond),
+		"cause", cause.Error())
 }
 
 func retryable5xx(code int) bool {

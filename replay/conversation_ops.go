@@ -118,7 +118,7 @@ func (r *runner) searchConversation(ctx context.Context, sourceID, contactID str
 		if waited {
 			return outcome{}, false, nil
 		}
-		if err := waitLag(ctx, at, r.cfg.SearchLag); err != nil {
+		if err := waitLag(ctx, r.logger, KindConversation+":"+sourceID+":create", at, r.cfg.SearchLag); err != nil {
 			return outcome{}, false, err
 		}
 	}

@@ -58,6 +58,13 @@ func (c *Client) ArchiveDataAttribute(ctx context.Context, id string) error {
 	return c.do(ctx, call{method: "PUT", path: "/data_attributes/" + escape(id), body: body, idempotent: true}, nil)
 }
 
+// UnarchiveDataAttribute calls PUT /data_attributes/{id} with
+// archived=false, so values can be written to the attribute again.
+func (c *Client) UnarchiveDataAttribute(ctx context.Context, id string) error {
+	body := map[string]bool{"archived": false}
+	return c.do(ctx, call{method: "PUT", path: "/data_attributes/" + escape(id), body: body, idempotent: true}, nil)
+}
+
 // ListConversationAttributes calls GET /conversations/attributes (2.16).
 func (c *Client) ListConversationAttributes(ctx context.Context) ([]DataAttribute, error) {
 	q := url.Values{"include_archived": {"true"}}

@@ -58,11 +58,17 @@ const maxUncertain = 3
 // logs the intent, honours DryRun, sends and logs the outcome.
 func (e *executor) write(ctx context.Context, o op) (outcome, error) {
 	key := o.key()
+	ctx = withOp(ctx, key)
 	st := e.prior[key]
-	if st != nil && st.done {
+	if st != nil && st.undone {
+		st = nil // a rollback took it back: do it afresh
+	}
+	if st != nil && st.done && !st.undoPending {
 		e.count(o.kind, resultSkipped)
 		return outcome{status: st.status, id: st.intercomID, existing: st.existing, before: st.before}, nil
 	}
+	// An intent without outcome, or a rollback that may have deleted the
+	// object, is settled by lookup.
 	uncertain := st != nil && st.intent != nil
 	if uncertain && o.resolve != nil && !e.dry {
 		at, _ := time.Parse(time.RFC3339Nano, st.intent.Time)
@@ -207,11 +213,58 @@ func statusOf(err error) int {
 	return 0
 }
 
+// lagLogEvery is how often a long wait for the search index says it is
+// still waiting (tests shorten it).
+var lagLogEvery = time.Minute
+
 // waitLag sleeps until intentAt+lag: search results are only trusted to be
-// complete once the index has caught up with the attempt.
-func waitLag(ctx context.Context, intentAt time.Time, lag time.Duration) error {
-	if d := time.Until(intentAt.Add(lag)); d > 0 {
-		return sleep(ctx, d)
+// complete once the index has caught up with the attempt. The wait can be
+// minutes, so it is announced and then reported every lagLogEvery.
+func waitLag(ctx context.Context, logger *slog.Logger, opKey string, intentAt time.Time, lag time.Duration) error {
+	d := time.Until(intentAt.Add(lag))
+	if d <= 0 {
+		return nil
 	}
-	return nil
+	resume := time.Now().Add(d)
+	logger.Info("replay: waiting for Intercom search to catch up before trusting an empty lookup",
+		"op", opKey, "reason", "an earlier attempt may have created the object and search lags writes",
+		"wait", roundWait(d), "resume_at", resume.Format(time.RFC3339), "search_lag", lag)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	tick := time.NewTicker(lagLogEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			logger.Info("replay: search wait over, looking up again", "op", opKey)
+			return nil
+		case <-tick.C:
+			logger.Info("replay: still waiting for Intercom search to catch up", "op", opKey,
+				"remaining", roundWait(time.Until(resume)), "resume_at", resume.Format(time.RFC3339))
+		}
+	}
+}
+
+// roundWait keeps log durations readable: whole seconds, or milliseconds
+// below one second.
+func roundWait(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(time.Millisecond)
+}
+
+type opCtxKey struct{}
+
+// withOp tags ctx with the op key so that the client can name the op when
+// it logs a retry.
+func withOp(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, opCtxKey{}, key)
+}
+
+func opOf(ctx context.Context) string {
+	s, _ := ctx.Value(opCtxKey{}).(string)
+	return s
 }

@@ -11,35 +11,77 @@ import (
 )
 
 // dataAttributes creates the staged custom attributes that do not exist yet:
-// contact and company ones with 2.14, conversation ones with 2.16.
+// contact and company ones with 2.14, conversation ones with 2.16. An
+// archived contact or company attribute (e.g. archived by a rollback) is
+// unarchived, since values cannot be written to it; an archived conversation
+// attribute cannot be unarchived by API and stops the run before any write.
 func (r *runner) dataAttributes(ctx context.Context) error {
 	attrs, err := readAttrs(ctx, r.db)
 	if err != nil {
 		return err
 	}
-	existing := map[string]map[string]string{} // model -> lower(name) -> id
+	existing := map[string]map[string]DataAttribute{} // model -> lower(name) -> attribute
 	for _, a := range attrs {
 		if existing[a.Model] != nil {
 			continue
 		}
-		names, err := r.listAttrNames(ctx, a.Model)
+		names, err := r.listAttrs(ctx, a.Model)
 		if err != nil {
 			return err
 		}
 		existing[a.Model] = names
 	}
+	if err := archivedConversationAttrs(attrs, existing); err != nil {
+		return err
+	}
 	for i, a := range attrs {
-		if _, ok := existing[a.Model][strings.ToLower(a.Name)]; ok {
+		d, ok := existing[a.Model][strings.ToLower(a.Name)]
+		switch {
+		case ok && d.Archived:
+			if _, err := r.e.write(ctx, r.unarchiveOp(a, d)); err != nil && !isOpFailure(err) {
+				return err
+			}
+		case ok:
 			r.e.count(KindDataAttribute, r.attrResult(a))
-		} else if _, err := r.e.write(ctx, r.attrOp(a)); err != nil && !isOpFailure(err) {
-			return err
+		default:
+			if _, err := r.e.write(ctx, r.attrOp(a)); err != nil && !isOpFailure(err) {
+				return err
+			}
 		}
 		r.progress(KindDataAttribute, i+1, len(attrs))
 	}
 	return nil
 }
 
-func (r *runner) listAttrNames(ctx context.Context, model string) (map[string]string, error) {
+// ArchivedAttributesError stops replay before it writes anything: these
+// staged conversation attributes exist in Intercom but are archived, and the
+// 2.16 API can archive them but not unarchive them. An Intercom admin must
+// unarchive them in the workspace settings, then replay is rerun.
+type ArchivedAttributesError struct {
+	Names []string // "name (id 12)"
+}
+
+func (e *ArchivedAttributesError) Error() string {
+	return fmt.Sprintf("replay stopped before writing: %d conversation attributes are archived in Intercom "+
+		"and the API cannot unarchive them [%s]; unarchive them in Intercom settings (conversation data) "+
+		"and rerun", len(e.Names), strings.Join(e.Names, "; "))
+}
+
+func archivedConversationAttrs(attrs []stageAttr, existing map[string]map[string]DataAttribute) error {
+	var names []string
+	for _, a := range attrs {
+		if d, ok := existing[a.Model][strings.ToLower(a.Name)]; ok && d.Archived && a.Model == "conversation" {
+			names = append(names, fmt.Sprintf("%s (id %s)", d.Name, d.ID))
+		}
+	}
+	if len(names) > 0 {
+		return &ArchivedAttributesError{Names: names}
+	}
+	return nil
+}
+
+// listAttrs lists a model's attributes, archived ones included, by lower(name).
+func (r *runner) listAttrs(ctx context.Context, model string) (map[string]DataAttribute, error) {
 	var list []DataAttribute
 	var err error
 	switch model {
@@ -53,28 +95,52 @@ func (r *runner) listAttrNames(ctx context.Context, model string) (map[string]st
 	if err != nil {
 		return nil, fmt.Errorf("list %s attributes: %w", model, err)
 	}
-	names := map[string]string{}
+	names := map[string]DataAttribute{}
 	for _, d := range list {
-		names[strings.ToLower(d.Name)] = string(d.ID)
+		names[strings.ToLower(d.Name)] = d
 	}
 	return names, nil
 }
 
-// attrResult tells an attribute an earlier run created (skipped) from one
-// that was there before (existing).
+// attrResult tells an attribute an earlier run created or unarchived
+// (skipped) from one that was there before (existing).
 func (r *runner) attrResult(a stageAttr) result {
-	o := r.attrOp(a)
-	if st := r.e.prior[o.key()]; st != nil && st.done {
-		return resultSkipped
+	for _, step := range []string{"create", "unarchive"} {
+		key := KindDataAttribute + ":" + attrSourceID(a) + ":" + step
+		if st := r.e.prior[key]; st != nil && st.done {
+			return resultSkipped
+		}
 	}
 	return resultExisting
+}
+
+func attrSourceID(a stageAttr) string { return a.Model + "." + a.Name }
+
+// unarchiveOp brings back an archived contact or company attribute. Its
+// before-image (archived) makes rollback archive it again.
+func (r *runner) unarchiveOp(a stageAttr, d DataAttribute) op {
+	id := string(d.ID)
+	o := op{kind: KindDataAttribute, sourceTable: a.SourceTable, sourceID: attrSourceID(a), step: "unarchive",
+		method: "PUT", path: "/data_attributes/" + escape(id), body: map[string]bool{"archived": false}}
+	o.prepare = func(context.Context) (json.RawMessage, error) {
+		b, err := json.Marshal(d)
+		if err != nil {
+			return nil, fmt.Errorf("data attribute %s: before-image: %w", o.sourceID, err)
+		}
+		return b, nil
+	}
+	// PUT is idempotent: after a lost answer it is simply sent again.
+	o.send = func(ctx context.Context, _ bool) (outcome, error) {
+		return outcome{id: id, existing: true}, r.e.c.UnarchiveDataAttribute(ctx, id)
+	}
+	return o
 }
 
 // conversationTypes maps staged types onto the 2.16 conversation attribute types.
 var conversationTypes = map[string]string{"float": "decimal", "date": "datetime"}
 
 func (r *runner) attrOp(a stageAttr) op {
-	o := op{kind: KindDataAttribute, sourceTable: a.SourceTable, sourceID: a.Model + "." + a.Name,
+	o := op{kind: KindDataAttribute, sourceTable: a.SourceTable, sourceID: attrSourceID(a),
 		step: "create", method: "POST"}
 	var create func(ctx context.Context) (*DataAttribute, error)
 	if a.Model == "conversation" {
@@ -91,9 +157,9 @@ func (r *runner) attrOp(a stageAttr) op {
 		create = func(ctx context.Context) (*DataAttribute, error) { return r.e.c.CreateDataAttribute(ctx, req) }
 	}
 	lookup := func(ctx context.Context) (outcome, bool, error) {
-		names, err := r.listAttrNames(ctx, a.Model)
-		if id, ok := names[strings.ToLower(a.Name)]; ok {
-			return outcome{id: id}, true, nil
+		names, err := r.listAttrs(ctx, a.Model)
+		if d, ok := names[strings.ToLower(a.Name)]; ok {
+			return outcome{id: string(d.ID)}, true, nil
 		}
 		return outcome{}, false, err
 	}

@@ -102,7 +102,7 @@ func (r *runner) searchContact(ctx context.Context, sourceID string, at time.Tim
 		if waited {
 			return outcome{}, false, nil
 		}
-		if err := waitLag(ctx, at, r.cfg.SearchLag); err != nil {
+		if err := waitLag(ctx, r.logger, KindContact+":"+sourceID+":create", at, r.cfg.SearchLag); err != nil {
 			return outcome{}, false, err
 		}
 	}

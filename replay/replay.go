@@ -63,7 +63,7 @@ type Failure struct {
 // Summary is what a run did.
 type Summary struct {
 	RunID    string
-	LogPath  string
+	LogPath  string // empty when the run wrote nothing (no file is left)
 	DryRun   bool
 	Kinds    map[string]*KindCounts
 	Failures []Failure
@@ -92,6 +92,16 @@ func (e *UnmatchedError) Error() string {
 // Run replays the staging database into Intercom in dependency order and
 // returns what it did. The summary is returned even with an error.
 func Run(ctx context.Context, cfg Config) (*Summary, error) {
+	if cfg.DBPath == "" || cfg.LogDir == "" {
+		return nil, errors.New("replay: DBPath and LogDir are required")
+	}
+	// One writer per log directory: a second one would resend what the
+	// first has in flight. Held until the log is closed.
+	lock, err := lockDir(cfg.LogDir)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	defer lock.release()
 	r, err := newRunner(cfg)
 	if err != nil {
 		return nil, err
@@ -100,6 +110,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	runErr := r.run(ctx)
 	if err := r.e.log.Close(); err != nil {
 		runErr = errors.Join(runErr, err)
+	}
+	if !r.e.log.created() {
+		r.e.sum.LogPath = "" // nothing was written, so no log file exists
 	}
 	sort.Slice(r.e.sum.Failures, func(i, j int) bool { return r.e.sum.Failures[i].Op < r.e.sum.Failures[j].Op })
 	r.logger.Info("replay: finished", "run", r.e.sum.RunID, "failures", len(r.e.sum.Failures))
@@ -146,7 +159,7 @@ func newRunner(cfg Config) (*runner, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	c, err := NewClient(ClientOptions{BaseURL: cfg.BaseURL, Token: cfg.Token, HTTPClient: cfg.HTTPClient,
-		Limiter: NewLimiter(cfg.RatePerMinute), Retry: cfg.Retry})
+		Limiter: NewLimiter(cfg.RatePerMinute), Retry: cfg.Retry, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}

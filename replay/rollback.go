@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strings"
 )
 
@@ -34,7 +36,7 @@ type Residue struct {
 // RollbackSummary is what a rollback did.
 type RollbackSummary struct {
 	RunID    string // the rollback's own run id (its write log)
-	LogPath  string
+	LogPath  string // empty when the rollback wrote nothing
 	DryRun   bool
 	Undone   map[string]int // per kind
 	Skipped  map[string]int // undone by an earlier rollback
@@ -47,6 +49,7 @@ type RollbackSummary struct {
 type written struct {
 	intent  Record
 	outcome Record
+	undone  bool // an earlier rollback took it back
 }
 
 // Rollback reads the write logs newest first and undoes what they created:
@@ -69,12 +72,17 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (*RollbackSummary, error)
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	lock, err := lockDir(cfg.LogDir)
+	if err != nil {
+		return nil, fmt.Errorf("rollback: %w", err)
+	}
+	defer lock.release()
 	ops, prior, err := readWritten(cfg.LogDir, cfg.RunID)
 	if err != nil {
 		return nil, fmt.Errorf("rollback: %w", err)
 	}
 	c, err := NewClient(ClientOptions{BaseURL: cfg.BaseURL, Token: cfg.Token, HTTPClient: cfg.HTTPClient,
-		Retry: cfg.Retry})
+		Retry: cfg.Retry, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("rollback: %w", err)
 	}
@@ -91,6 +99,9 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (*RollbackSummary, error)
 	if err := lw.Close(); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
+	if !lw.created() {
+		rs.LogPath = ""
+	}
 	for kind, kc := range e.sum.Kinds {
 		rs.Undone[kind] += kc.Created + kc.Existing
 		rs.Skipped[kind] += kc.Skipped
@@ -100,38 +111,43 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (*RollbackSummary, error)
 	return rs, runErr
 }
 
-// readWritten returns the successful live ops of the selected run(s) in log
-// order, and the state of every op (for skipping undos already done).
+// readWritten returns the ops of the selected run(s) whose latest live
+// outcome succeeded, in log order, and the state of every op: an op a
+// rollback already took back is marked undone (and is skipped).
 func readWritten(dir, runID string) ([]written, priorState, error) {
-	intents := map[string]Record{}
-	var ops []written
-	seen := map[string]bool{}
-	err := readAll(dir, func(r Record) {
-		if r.DryRun || strings.HasSuffix(r.Op, ":"+stepUndo) {
-			return
-		}
-		if r.Type == "intent" {
-			// Kept from every run: a resumed op's outcome may follow an
-			// intent written by an earlier run.
-			intents[r.Op] = r
-			return
-		}
-		if succeeded(r) && !seen[r.Op] && (runID == "" || r.Run == runID) {
-			seen[r.Op] = true
-			ops = append(ops, written{intent: intents[r.Op], outcome: r})
-		}
-	})
-	if err != nil {
+	l := newStateLoader()
+	if err := readAll(dir, l.add); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, err
 	}
-	prior, err := loadPrior(dir)
-	return ops, prior, err
+	type ordered struct {
+		w     written
+		order int64
+	}
+	var list []ordered
+	for key, st := range l.ps {
+		if isUndo(key) || st.success == nil || (runID != "" && st.success.Run != runID) {
+			continue
+		}
+		in := Record{Op: key, Kind: kindOfOp(key)}
+		if st.successIntent != nil {
+			in = *st.successIntent
+		}
+		// TODO: an attempt begun after a rollback and never answered (killed)
+		// is not undone: its object, if any, has no known id.
+		list = append(list, ordered{written{intent: in, outcome: *st.success, undone: st.takenBack}, st.order})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].order < list[j].order })
+	ops := make([]written, len(list))
+	for i, o := range list {
+		ops[i] = o.w
+	}
+	return ops, l.ps, nil
 }
 
 func undoAll(ctx context.Context, e *executor, ops []written, rs *RollbackSummary) error {
 	deleted := map[string]bool{} // conversation ids this rollback deletes
 	for _, w := range ops {
-		if w.intent.Kind == KindConversation && !w.outcome.Existing {
+		if w.intent.Kind == KindConversation && !w.outcome.Existing && !w.undone {
 			deleted[w.outcome.IntercomID] = true
 		}
 	}
@@ -148,6 +164,10 @@ func undoOne(ctx context.Context, e *executor, w written, deleted map[string]boo
 	in, out := w.intent, w.outcome
 	if out.Existing && out.Before == nil {
 		return nil // found already there and left alone: not ours to remove
+	}
+	if w.undone {
+		e.count(in.Kind, resultSkipped)
+		return nil
 	}
 	switch in.Kind {
 	case KindConversationPart, KindConversationState, KindConversationAttributes:

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -98,19 +99,37 @@ func newRunID() string {
 	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
 }
 
+// openLog prepares LOGDIR/<run>.jsonl; the file is created by the first
+// record, so a run that writes nothing leaves no empty log behind.
 func openLog(dir, run string) (*logWriter, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("write log dir %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, run+".jsonl")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("write log %s: %w", path, err)
-	}
-	w := &logWriter{f: f, run: run, path: path, lastSync: time.Now(), stop: make(chan struct{}),
+	w := &logWriter{run: run, path: path, lastSync: time.Now(), stop: make(chan struct{}),
 		stopped: make(chan struct{})}
 	go w.syncLoop()
 	return w, nil
+}
+
+// created reports whether any record was written (and so the file exists).
+func (w *logWriter) created() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.f != nil
+}
+
+// ensureFile creates the log file on the first record; w.mu must be held.
+func (w *logWriter) ensureFile() error {
+	if w.f != nil {
+		return nil
+	}
+	f, err := os.OpenFile(w.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("write log %s: %w", w.path, err)
+	}
+	w.f = f
+	return nil
 }
 
 // syncLoop fsyncs records left waiting while the run is busy elsewhere (e.g.
@@ -150,6 +169,9 @@ func (w *logWriter) write(r Record) error {
 	if err != nil {
 		return fmt.Errorf("write log %s op %s: %w", w.path, r.Op, err)
 	}
+	if err := w.ensureFile(); err != nil {
+		return err
+	}
 	if _, err := w.f.Write(append(line, '\n')); err != nil {
 		return fmt.Errorf("write log %s op %s: %w", w.path, r.Op, err)
 	}
@@ -177,6 +199,9 @@ func (w *logWriter) Close() error {
 	<-w.stopped
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
 	err := w.syncLocked()
 	return errors.Join(err, w.f.Close())
 }
@@ -193,14 +218,48 @@ func digest(body any) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// logFiles lists LOGDIR/*.jsonl oldest run first (run ids sort by time).
+// logFiles lists LOGDIR/*.jsonl oldest run first. Run ids sort by their
+// start second only, and runs (serialised by the directory lock) can follow
+// each other within one second, so files are ordered by the time of their
+// first record, then by name.
 func logFiles(dir string) ([]string, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(paths)
+	first := make(map[string]string, len(paths))
+	for _, p := range paths {
+		first[p] = firstRecordTime(p)
+	}
+	sort.SliceStable(paths, func(i, j int) bool {
+		a, b := first[paths[i]], first[paths[j]]
+		if a != b && a != "" && b != "" {
+			return a < b // fixed-width UTC stamps sort as text
+		}
+		return paths[i] < paths[j]
+	})
 	return paths, nil
+}
+
+// firstRecordTime is the time of a log's first record, or "" if unreadable.
+func firstRecordTime(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	if !sc.Scan() {
+		return ""
+	}
+	var r struct {
+		Time string `json:"time"`
+	}
+	if json.Unmarshal(sc.Bytes(), &r) != nil {
+		return ""
+	}
+	return r.Time
 }
 
 // readLogFile calls fn for each record of one file. A torn last line (the
@@ -247,45 +306,162 @@ func readAll(dir string, fn func(Record)) error {
 	return nil
 }
 
-// opState is what earlier logs say about one op key.
+// opState is what earlier logs say about one op key. Rollbacks count: an op
+// whose success a later undo took back is not done, so a new replay redoes it.
 type opState struct {
-	intent     *Record // last live (non-dry-run) intent
-	done       bool    // a live outcome succeeded
-	status     int
-	intercomID string
-	existing   bool
-	before     json.RawMessage
+	intent      *Record // last live intent of the current attempt; nil once undone
+	done        bool    // the latest success stands
+	undone      bool    // a rollback took the latest success back, and no new attempt began
+	takenBack   bool    // a rollback took the latest success back (even if a new attempt began)
+	undoPending bool    // a rollback's undo of it has an intent and no outcome yet
+	failed      bool    // the latest outcome was an error
+	status      int
+	intercomID  string
+	existing    bool
+	before      json.RawMessage
+
+	success       *Record // latest live successful outcome, for rollback
+	successIntent *Record // the intent that success answered
+	order         int64   // position of success in the logs
 }
 
 // priorState indexes the live records of all earlier runs by op key.
 type priorState map[string]*opState
 
+// stateLoader folds the live records of all logs, in run order, into a
+// priorState. Forward ops and their undos are linked by "kind:source_id";
+// the parts, attributes and state of a conversation by its Intercom id,
+// since deleting the conversation removes them with it.
+type stateLoader struct {
+	ps       priorState
+	objects  map[string][]string // "kind:source_id" -> forward op keys
+	children map[string][]string // conversation id -> keys of ops sent to it
+	n        int64
+}
+
+func newStateLoader() *stateLoader {
+	return &stateLoader{ps: priorState{}, objects: map[string][]string{}, children: map[string][]string{}}
+}
+
 func loadPrior(dir string) (priorState, error) {
-	ps := priorState{}
-	err := readAll(dir, func(r Record) {
-		if r.DryRun {
+	l := newStateLoader()
+	err := readAll(dir, l.add)
+	if errors.Is(err, fs.ErrNotExist) {
+		return l.ps, nil
+	}
+	return l.ps, err
+}
+
+func (l *stateLoader) get(key string) *opState {
+	st := l.ps[key]
+	if st == nil {
+		st = &opState{}
+		l.ps[key] = st
+	}
+	return st
+}
+
+func isUndo(op string) bool { return strings.HasSuffix(op, ":"+stepUndo) }
+
+// objectOf is "kind:source_id" of an op key "kind:source_id:step".
+func objectOf(op string) string {
+	if i := strings.LastIndexByte(op, ':'); i >= 0 {
+		return op[:i]
+	}
+	return op
+}
+
+// kindOfOp is the kind an op key starts with.
+func kindOfOp(op string) string {
+	k, _, _ := strings.Cut(op, ":")
+	return k
+}
+
+func isConversationChild(kind string) bool {
+	return kind == KindConversationPart || kind == KindConversationAttributes || kind == KindConversationState
+}
+
+func (l *stateLoader) add(r Record) {
+	if r.DryRun {
+		return
+	}
+	l.n++
+	st := l.get(r.Op)
+	undo := isUndo(r.Op)
+	switch {
+	case r.Type == "intent":
+		rc := r
+		st.intent = &rc
+		if undo {
+			l.each(&rc, func(s *opState) {
+				if s.done {
+					s.undoPending = true
+				}
+			})
 			return
 		}
-		st := ps[r.Op]
-		if st == nil {
-			st = &opState{}
-			ps[r.Op] = st
+		st.undone = false // a new attempt: from here on it is uncertain, not undone
+		l.index(r)
+	case r.Type != "outcome":
+	case !succeeded(r):
+		if undo {
+			l.each(st.intent, func(s *opState) { s.undoPending = false })
+			return
 		}
-		switch r.Type {
-		case "intent":
-			rc := r
-			st.intent = &rc
-		case "outcome":
-			if succeeded(r) {
-				st.done, st.status, st.intercomID, st.before = true, r.Status, r.IntercomID, r.Before
-				st.existing = r.Existing
+		st.failed = true
+	case undo:
+		st.done, st.status, st.intercomID = true, r.Status, r.IntercomID
+		l.each(st.intent, func(s *opState) {
+			if s.done || s.undoPending {
+				s.done, s.undone, s.takenBack, s.undoPending, s.intent = false, true, true, false, nil
 			}
-		}
-	})
-	if errors.Is(err, fs.ErrNotExist) {
-		return ps, nil
+		})
+	default:
+		rc := r
+		st.done, st.undone, st.takenBack, st.undoPending, st.failed = true, false, false, false, false
+		st.status, st.intercomID, st.before, st.existing = r.Status, r.IntercomID, r.Before, r.Existing
+		st.success, st.successIntent, st.order = &rc, st.intent, l.n
+		// A success after an undo re-arms the undo for the next rollback.
+		delete(l.ps, objectOf(r.Op)+":"+stepUndo)
 	}
-	return ps, err
+}
+
+// index remembers a forward intent's object and, for ops sent to a
+// conversation, the conversation.
+func (l *stateLoader) index(r Record) {
+	obj := objectOf(r.Op)
+	if !slices.Contains(l.objects[obj], r.Op) {
+		l.objects[obj] = append(l.objects[obj], r.Op)
+	}
+	if isConversationChild(r.Kind) {
+		if id := convIDOf(r.Path); id != "" && !slices.Contains(l.children[id], r.Op) {
+			l.children[id] = append(l.children[id], r.Op)
+		}
+	}
+}
+
+// each calls fn for every forward op an undo (given by its intent) takes
+// back: the ops of the same object and, for a conversation, what was sent to it.
+func (l *stateLoader) each(undoIntent *Record, fn func(*opState)) {
+	if undoIntent == nil {
+		return
+	}
+	for _, k := range l.objects[objectOf(undoIntent.Op)] {
+		fn(l.ps[k])
+	}
+	if undoIntent.Kind != KindConversation {
+		return
+	}
+	id := convIDOf(undoIntent.Path)
+	for _, k := range l.children[id] {
+		// Only while the op still belongs to that conversation: after a
+		// rollback it may have been sent to a recreated one.
+		if s := l.ps[k]; s.intent != nil && convIDOf(s.intent.Path) == id {
+			fn(s)
+		} else if s.successIntent != nil && s.intent == nil && convIDOf(s.successIntent.Path) == id {
+			fn(s)
+		}
+	}
 }
 
 // succeeded: a live outcome without error. Its status may be a 409 naming our
@@ -294,13 +470,17 @@ func succeeded(r Record) bool {
 	return r.Type == "outcome" && r.Error == "" && !r.DryRun
 }
 
-// LogCounts summarises the write logs of a directory per kind.
+// LogCounts summarises the write logs of a directory per kind, one count per
+// op key. Undone counts the keys of Written whose object a rollback has since
+// taken away (parts, attributes and state go with their conversation), so
+// Written-Undone is what replay has in Intercom now; an object recreated after
+// a rollback is written again, not undone.
 type LogCounts struct {
 	Runs     []string
 	Written  map[string]int // created, or pre-existing and updated (before-image kept); undo excluded
 	Existing map[string]int // found already there and left alone
-	Failed   map[string]int // live outcomes with an error and no later success
-	Undone   map[string]int // successful undo outcomes
+	Failed   map[string]int // latest outcome an error, and not done
+	Undone   map[string]int // of Written, currently taken back by a rollback
 }
 
 // ReadLogs reads every write log in dir and counts live outcomes per kind.
@@ -308,9 +488,6 @@ type LogCounts struct {
 func ReadLogs(dir string) (*LogCounts, error) {
 	lc := &LogCounts{Written: map[string]int{}, Existing: map[string]int{}, Failed: map[string]int{},
 		Undone: map[string]int{}}
-	kindOf := map[string]string{}
-	final := map[string]Record{}
-	var order []string
 	paths, err := logFiles(dir)
 	if err != nil {
 		return nil, err
@@ -318,36 +495,32 @@ func ReadLogs(dir string) (*LogCounts, error) {
 	for _, p := range paths {
 		lc.Runs = append(lc.Runs, strings.TrimSuffix(filepath.Base(p), ".jsonl"))
 	}
-	err = readAll(dir, func(r Record) {
-		if r.DryRun {
-			return
-		}
-		if r.Type == "intent" {
-			kindOf[r.Op] = r.Kind
-			return
-		}
-		if _, seen := final[r.Op]; !seen {
-			order = append(order, r.Op)
-		}
-		if prev, ok := final[r.Op]; !ok || !succeeded(prev) {
-			final[r.Op] = r
-		}
-	})
-	if err != nil {
+	l := newStateLoader()
+	if err := readAll(dir, l.add); err != nil {
 		return nil, err
 	}
-	for _, op := range order {
-		r, kind := final[op], kindOf[op]
-		switch {
-		case strings.HasSuffix(op, ":"+stepUndo) && succeeded(r):
-			lc.Undone[kind]++
-		case strings.HasSuffix(op, ":"+stepUndo):
-		case !succeeded(r):
+	for key, st := range l.ps {
+		if isUndo(key) {
+			continue
+		}
+		kind := kindOfOp(key)
+		if st.intent != nil && st.intent.Kind != "" {
+			kind = st.intent.Kind
+		} else if st.successIntent != nil && st.successIntent.Kind != "" {
+			kind = st.successIntent.Kind
+		}
+		if st.failed && !st.done {
 			lc.Failed[kind]++
-		case r.Existing && r.Before == nil:
+		}
+		switch {
+		case st.success == nil:
+		case st.success.Existing && st.success.Before == nil:
 			lc.Existing[kind]++
 		default:
 			lc.Written[kind]++
+			if st.takenBack {
+				lc.Undone[kind]++
+			}
 		}
 	}
 	return lc, nil

@@ -2,10 +2,12 @@ package replay
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWriteLogRoundTrip(t *testing.T) {
@@ -118,5 +120,89 @@ func TestHTMLToText(t *testing.T) {
 		if got := htmlToText(tt.in); got != tt.want {
 			t.Errorf("htmlToText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// writeLogFile writes records as one run's log, stamping times in order.
+func writeLogFile(t *testing.T, dir, run string, at time.Time, recs []Record) {
+	t.Helper()
+	var b strings.Builder
+	for i, r := range recs {
+		r.Seq, r.Run = int64(i+1), run
+		r.Time = at.Add(time.Duration(i) * time.Millisecond).UTC().Format("2006-01-02T15:04:05.000Z")
+		line, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(append(line, '\n'))
+	}
+	if err := os.WriteFile(filepath.Join(dir, run+".jsonl"), []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReadLogsAfterRollback(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	ok := func(op, id string) Record { return Record{Type: "outcome", Op: op, Status: 200, IntercomID: id} }
+	in := func(op, kind, src, path string) Record {
+		return Record{Type: "intent", Op: op, Kind: kind, SourceID: src, Path: path}
+	}
+	// Run names sort against time on purpose: order comes from the records.
+	writeLogFile(t, dir, "20261203T100000Z-ffff", t0, []Record{
+		in("contact:c1:create", KindContact, "c1", "/contacts"), ok("contact:c1:create", "k1"),
+		in("contact:c2:create", KindContact, "c2", "/contacts"), ok("contact:c2:create", "k2"),
+		in("conversation:v1:create", KindConversation, "v1", "/conversations"), ok("conversation:v1:create", "1"),
+		in("conversation_part:p1:create", KindConversationPart, "p1", "/conversations/1/reply"),
+		ok("conversation_part:p1:create", "11"),
+		in("company:a1:upsert", KindCompany, "a1", "/companies"),
+		{Type: "outcome", Op: "company:a1:upsert", Status: 200, IntercomID: "co", Existing: true},
+	})
+	writeLogFile(t, dir, "20261203T100000Z-0000", t0.Add(time.Second), []Record{ // rollback
+		in("conversation:v1:undo", KindConversation, "v1", "/conversations/1"), ok("conversation:v1:undo", "1"),
+		in("contact:c1:undo", KindContact, "c1", "/contacts/k1"), ok("contact:c1:undo", "k1"),
+		in("contact:c2:undo", KindContact, "c2", "/contacts/k2"), ok("contact:c2:undo", "k2"),
+	})
+	writeLogFile(t, dir, "20261203T100001Z-0000", t0.Add(2*time.Second), []Record{ // replay again
+		in("contact:c1:create", KindContact, "c1", "/contacts"), ok("contact:c1:create", "k3"),
+		in("contact:c2:create", KindContact, "c2", "/contacts"),
+		{Type: "outcome", Op: "contact:c2:create", Status: 400, Error: "bad"},
+	})
+	lc, err := ReadLogs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &LogCounts{Runs: lc.Runs,
+		Written:  map[string]int{KindContact: 2, KindConversation: 1, KindConversationPart: 1},
+		Existing: map[string]int{KindCompany: 1},
+		Failed:   map[string]int{KindContact: 1},
+		Undone:   map[string]int{KindContact: 1, KindConversation: 1, KindConversationPart: 1}}
+	if fmt.Sprint(lc) != fmt.Sprint(want) {
+		t.Errorf("ReadLogs = %+v\nwant %+v", lc, want)
+	}
+	ps, err := loadPrior(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := ps["contact:c1:create"]; !st.done || st.intercomID != "k3" {
+		t.Errorf("recreated c1: %+v", st)
+	}
+	if st := ps["contact:c1:undo"]; st != nil {
+		t.Errorf("the undo of c1 must be re-armed by the recreation: %+v", st)
+	}
+	if st := ps["conversation_part:p1:create"]; st.done || !st.undone || st.intent != nil {
+		t.Errorf("part of a deleted conversation: %+v", st)
+	}
+
+	// A rollback killed between intent and outcome leaves c1 uncertain:
+	// not skipped, looked up before anything is sent.
+	writeLogFile(t, dir, "20261203T100002Z-0000", t0.Add(3*time.Second), []Record{
+		in("contact:c1:undo", KindContact, "c1", "/contacts/k3")})
+	ps, err = loadPrior(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := ps["contact:c1:create"]; !st.undoPending || st.intent == nil {
+		t.Errorf("c1 with an undo in flight: %+v", st)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/url"
 	"os"
+
+	"github.com/d2i/d2i/replay"
 )
 
 // requireFile turns a missing input file into a usage error that says how
@@ -47,5 +49,9 @@ func requireHTTPURL(flag, raw string) error {
 // asUsageIfLocked reports a write log held by another replay or rollback as
 // a usage error: nothing was done, and rerunning later is the fix.
 func asUsageIfLocked(err error) error {
+	var locked *replay.LockedError
+	if errors.As(err, &locked) {
+		return usageError{locked.Error()}
+	}
 	return err
 }

@@ -98,7 +98,11 @@ func printReplaySummary(w io.Writer, sum *replay.Summary) {
 	if sum.DryRun {
 		mode = " (dry run)"
 	}
-	fmt.Fprintf(w, "replay run %s%s, write log %s\n", sum.RunID, mode, sum.LogPath)
+	logPath := sum.LogPath
+	if logPath == "" {
+		logPath = "none (nothing to write)"
+	}
+	fmt.Fprintf(w, "replay run %s%s, write log %s\n", sum.RunID, mode, logPath)
 	kinds := make([]string, 0, len(sum.Kinds))
 	for k := range sum.Kinds {
 		kinds = append(kinds, k)

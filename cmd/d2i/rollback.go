@@ -74,7 +74,11 @@ func printRollbackSummary(w io.Writer, sum *replay.RollbackSummary) {
 	if sum.DryRun {
 		mode = " (dry run)"
 	}
-	fmt.Fprintf(w, "rollback run %s%s, write log %s\n", sum.RunID, mode, sum.LogPath)
+	logPath := sum.LogPath
+	if logPath == "" {
+		logPath = "none (nothing to write)"
+	}
+	fmt.Fprintf(w, "rollback run %s%s, write log %s\n", sum.RunID, mode, logPath)
 	kinds := map[string]bool{}
 	for _, m := range []map[string]int{sum.Undone, sum.Skipped, sum.Removed} {
 		for k := range m {
