@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -41,6 +42,9 @@ type Config struct {
 	// ActorAdminID is the admin who closes/snoozes conversations without a
 	// matched owner; default the first admin Intercom lists.
 	ActorAdminID string
+	// RequireMapping refuses a staging database built without a confirmed
+	// mapping file (no row in reports.mapping).
+	RequireMapping bool
 }
 
 // ProgressFunc is told how far a phase is; total is -1 when unknown.
@@ -171,6 +175,10 @@ func newRunner(cfg Config) (*runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}
+	if err := checkMapping(db, cfg.DBPath, cfg.RequireMapping, logger); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("replay: %w", err)
+	}
 	run := newRunID()
 	lw, err := openLog(cfg.LogDir, run)
 	if err != nil {
@@ -246,4 +254,66 @@ func (r *runner) progress(kind string, done, total int) {
 	if r.cfg.Progress != nil {
 		r.cfg.Progress(kind, done, total)
 	}
+}
+
+// MappingError refuses a staging database whose mapping record is missing
+// (when one is required) or is not a well-formed seal.
+type MappingError struct {
+	DBPath string
+	Reason string
+}
+
+func (e *MappingError) Error() string {
+	return fmt.Sprintf("staging %s: %s", e.DBPath, e.Reason)
+}
+
+var mappingSeal = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// checkMapping reads reports.mapping, which transform writes from a
+// confirmed mapping file: a recorded seal must be well formed, and with
+// require set a database without one is refused.
+func checkMapping(db *sql.DB, dbPath string, require bool, logger *slog.Logger) error {
+	hashes, err := mappingHashes(db)
+	if err != nil {
+		return fmt.Errorf("staging %s: %w", dbPath, err)
+	}
+	if len(hashes) == 0 {
+		if require {
+			return &MappingError{DBPath: dbPath, Reason: "built without a confirmed mapping " +
+				"(no reports.mapping row); rerun 'd2i transform --mapping FILE'"}
+		}
+		return nil
+	}
+	for _, h := range hashes {
+		if !mappingSeal.MatchString(h) {
+			return &MappingError{DBPath: dbPath,
+				Reason: fmt.Sprintf("reports.mapping holds %q, not a sha256 seal", h)}
+		}
+	}
+	logger.Info("replay: mapping", "hash", hashes[0])
+	return nil
+}
+
+// mappingHashes lists reports.mapping's hashes; none when the table is absent
+// (a database built before mappings existed).
+func mappingHashes(db *sql.DB) ([]string, error) {
+	var n int
+	if err := db.QueryRow(`select count(*) from information_schema.tables
+		where table_schema = 'reports' and table_name = 'mapping'`).Scan(&n); err != nil || n == 0 {
+		return nil, err
+	}
+	rows, err := db.Query(`select coalesce(hash, '') from reports.mapping`)
+	if err != nil {
+		return nil, fmt.Errorf("read reports.mapping: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("read reports.mapping: %w", err)
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
 }

@@ -50,6 +50,8 @@ type client struct {
 	pageSize int
 	retry    RetryPolicy
 	log      *slog.Logger
+	// flow bounds the requests in flight and notes the DOP hint (parallel.go).
+	flow *flow
 }
 
 func newClient(ctx context.Context, cfg Config, org *url.URL) (*client, error) {
@@ -57,12 +59,15 @@ func newClient(ctx context.Context, cfg Config, org *url.URL) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
+	fl := &flow{base: hc.Transport}
+	hc.Transport = fl
 	return &client{
 		http:     hc,
 		base:     org.String() + apiPath,
 		pageSize: cfg.MaxPageSize,
 		retry:    cfg.Retry,
 		log:      cfg.Logger,
+		flow:     fl,
 	}, nil
 }
 
@@ -149,7 +154,11 @@ func (c *client) setHeaders(req *http.Request, annotated bool) {
 	req.Header.Set("OData-Version", "4.0")
 	req.Header.Set("If-None-Match", "null")
 	if annotated {
-		req.Header.Set("Prefer", fmt.Sprintf(`odata.include-annotations="*",odata.maxpagesize=%d`, c.pageSize))
+		prefer := fmt.Sprintf(`odata.include-annotations="*",odata.maxpagesize=%d`, c.pageSize)
+		if tracking(req.Context()) {
+			prefer += ",odata.track-changes"
+		}
+		req.Header.Set("Prefer", prefer)
 	}
 }
 

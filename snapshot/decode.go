@@ -27,8 +27,9 @@ const (
 type page struct {
 	rows        []map[string]any
 	nextLink    string
-	count       int64 // -1 when absent
-	countCapped bool  // totalrecordcountlimitexceeded was true
+	deltaLink   string // @odata.deltaLink, on the last page of a change-tracking read
+	count       int64  // -1 when absent
+	countCapped bool   // totalrecordcountlimitexceeded was true
 }
 
 // decodePage walks the body with UseNumber so that no number passes through
@@ -59,6 +60,8 @@ func (p *page) field(dec *json.Decoder, key string) error {
 		return p.decodeRows(dec)
 	case "@odata.nextLink":
 		return dec.Decode(&p.nextLink)
+	case "@odata.deltaLink":
+		return dec.Decode(&p.deltaLink)
 	case "@odata.count":
 		var n json.Number
 		if err := dec.Decode(&n); err != nil {

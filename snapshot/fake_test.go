@@ -85,6 +85,8 @@ func (f *fakeDV) config(dir string, tables ...string) Config {
 		Tables:       tables,
 		OutDir:       dir,
 		Retry:        RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond, sleep: func(context.Context, time.Duration) error { return nil }},
+		// Scripted faults count data requests across tables: read one at a time.
+		Concurrency: 1,
 	}
 }
 

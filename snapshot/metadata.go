@@ -12,10 +12,12 @@ import (
 
 // entityDef is the part of an EntityDefinitions answer the reader uses.
 type entityDef struct {
-	LogicalName        string         `json:"LogicalName"`
-	EntitySetName      string         `json:"EntitySetName"`
-	PrimaryIdAttribute string         `json:"PrimaryIdAttribute"`
-	Attributes         []attributeDef `json:"Attributes"`
+	LogicalName        string `json:"LogicalName"`
+	EntitySetName      string `json:"EntitySetName"`
+	PrimaryIdAttribute string `json:"PrimaryIdAttribute"`
+	// ChangeTrackingEnabled: a full read asks for a delta link (spec §8.1).
+	ChangeTrackingEnabled bool           `json:"ChangeTrackingEnabled"`
+	Attributes            []attributeDef `json:"Attributes"`
 }
 
 // attributeDef holds base AttributeMetadata plus the subtype properties that
@@ -177,7 +179,7 @@ func (m *tableMeta) save(root, rel string, body []byte) error {
 // unrestricted $expand gets the narrower documented form instead.
 func (c *client) getEntityDef(ctx context.Context, table string) ([]byte, error) {
 	const sel = "$select=LogicalName,SchemaName,EntitySetName,PrimaryIdAttribute," +
-		"PrimaryNameAttribute,ObjectTypeCode"
+		"PrimaryNameAttribute,ObjectTypeCode,ChangeTrackingEnabled"
 	base := c.base + "EntityDefinitions(LogicalName='" + table + "')?" + sel
 	tag := reqTag{table, "metadata"}
 	body, err := c.get(ctx, base+"&$expand=Attributes", false, tag)

@@ -38,6 +38,7 @@ type column struct {
 	scale     int32
 	labels    map[int32]string // option value → label, from metadata
 	guid      bool             // a Uniqueidentifier: values must be GUIDs
+	derived   bool             // filled by the reader (blob columns), never $selected
 }
 
 // tableSchema is the stored shape of one table.
@@ -45,6 +46,7 @@ type tableSchema struct {
 	table     string
 	entitySet string
 	primaryID string
+	tracked   bool // ChangeTrackingEnabled: reads ask for a delta link
 	columns   []column
 	offsets   []int // index of each column's first Arrow field
 	arrow     *arrow.Schema
@@ -75,7 +77,8 @@ const (
 // buildSchema derives the stored columns from an entity definition and the
 // option labels of its choice columns.
 func buildSchema(def entityDef, labels map[string]map[int32]string) (*tableSchema, error) {
-	s := &tableSchema{table: def.LogicalName, entitySet: def.EntitySetName, primaryID: def.PrimaryIdAttribute}
+	s := &tableSchema{table: def.LogicalName, entitySet: def.EntitySetName, primaryID: def.PrimaryIdAttribute,
+		tracked: def.ChangeTrackingEnabled}
 	seen := map[string]bool{}
 	for _, a := range def.Attributes {
 		col, ok := columnFor(def.LogicalName, a)
@@ -86,6 +89,7 @@ func buildSchema(def entityDef, labels map[string]map[int32]string) (*tableSchem
 		col.labels = labels[a.LogicalName]
 		s.columns = append(s.columns, col)
 	}
+	s.columns = append(s.columns, blobColumns(def.LogicalName)...)
 	if !seen[s.primaryID] {
 		s.columns = append(s.columns, column{attr: s.primaryID, key: s.primaryID, kind: kString, guid: true})
 	}
@@ -228,9 +232,11 @@ func (c column) fields() []arrow.Field {
 
 // selectList is the $select value: every stored property, lookups as _x_value.
 func (s *tableSchema) selectList() string {
-	keys := make([]string, len(s.columns))
-	for i, c := range s.columns {
-		keys[i] = c.key
+	keys := make([]string, 0, len(s.columns))
+	for _, c := range s.columns {
+		if !c.derived {
+			keys = append(keys, c.key)
+		}
 	}
 	return strings.Join(keys, ",")
 }

@@ -20,6 +20,17 @@
 // exponentially with jitter; anything else fails the table with an error that
 // names the table and page.
 //
+// # Tables and parallel reads
+//
+// With no table list, Run reads DefaultTables plus every custom table the
+// org's metadata lists (Microsoft first-party prefixes excluded). Tables are
+// read concurrently: WhoAmI's x-ms-dop-hint sizes the worker pool, capped by
+// Config.Concurrency, and one gate bounds the requests in flight across
+// tables. A concurrency-limit 429 lowers that bound by one; clean answers
+// raise it again, slowly. After each table the rows read are compared with
+// @odata.count and RetrieveTotalRecordCount; a difference is explained in
+// the manifest's count_note, never an error.
+//
 // # Errors and resume
 //
 // A table the org does not have is recorded as "absent". A table that fails is
@@ -58,7 +69,8 @@ type Config struct {
 	// AuthorityURL is the token authority; default https://login.microsoftonline.com.
 	AuthorityURL string
 	Credentials  Credentials
-	// Tables lists logical names (incident, contact, ...).
+	// Tables lists logical names (incident, contact, ...). Empty means
+	// DefaultTables plus every custom table the org's metadata lists.
 	Tables []string
 	OutDir string
 	// MaxPageSize is sent as odata.maxpagesize; default and maximum 5000.
@@ -73,16 +85,37 @@ type Config struct {
 	Retry RetryPolicy
 	// ToolVersion is written to the manifest; default "dev".
 	ToolVersion string
+	// Blobs tune the download of note and attachment files (blobs.go).
+	Blobs BlobOptions
+	// WithRecordings downloads recording files (msdyn_ocrecording); without
+	// it they are listed with their size only.
+	WithRecordings bool
+	// Concurrency caps how many tables are read at once; the server's
+	// x-ms-dop-hint (asked with WhoAmI at the start) decides below the cap.
+	// 0 means the hint alone.
+	Concurrency int
+
+	// DeltaFrom is a complete earlier snapshot: when set, each table is read
+	// as its changes since that snapshot (delta.go). Empty Tables then means
+	// the base's tables.
+	DeltaFrom string
+	// delta is the loaded base of a delta run.
+	delta *deltaBase
+
+	// workers is how many tables runTables reads at once (0: one).
+	workers int
 }
 
 // Manifest is manifest.json, the index of everything a snapshot wrote.
 type Manifest struct {
-	ToolVersion string                    `json:"tool_version"`
-	OrgURL      string                    `json:"org_url"`
-	StartedAt   time.Time                 `json:"started_at"`
-	FinishedAt  time.Time                 `json:"finished_at"`
-	Complete    bool                      `json:"complete"`
-	Tables      map[string]*TableManifest `json:"tables"`
+	ToolVersion string    `json:"tool_version"`
+	OrgURL      string    `json:"org_url"`
+	StartedAt   time.Time `json:"started_at"`
+	FinishedAt  time.Time `json:"finished_at"`
+	Complete    bool      `json:"complete"`
+	// Base is the snapshot a delta snapshot holds the changes since.
+	Base   string                    `json:"base,omitempty"`
+	Tables map[string]*TableManifest `json:"tables"`
 }
 
 // TableManifest is one table's entry in the manifest.
@@ -94,6 +127,20 @@ type TableManifest struct {
 	Pages       int         `json:"pages"`
 	Files       []FileEntry `json:"files"`
 	Error       string      `json:"error,omitempty"`
+	// CountNote says why SourceCount, or RetrieveTotalRecordCount, differs
+	// from Rows; a difference is expected and never an error.
+	CountNote string `json:"count_note,omitempty"`
+	// DeltaLink is the @odata.deltaLink the next delta follows (tracked tables).
+	DeltaLink string `json:"delta_link,omitempty"`
+	// Delta is set in a delta snapshot only.
+	Delta *DeltaStats `json:"delta,omitempty"`
+	// Blobs counts the files of a table that has them (blobs/index/...).
+	Blobs *BlobStats `json:"blobs,omitempty"`
+	// ResolvedLookups and UnresolvedLookups count, per lookup column, the
+	// values whose target table the reader filled in from metadata, and
+	// those it could not (lookups.go).
+	ResolvedLookups   map[string]int64 `json:"resolved_lookups,omitempty"`
+	UnresolvedLookups map[string]int64 `json:"unresolved_lookups,omitempty"`
 }
 
 // FileEntry names one written file, relative to the snapshot directory.
@@ -109,10 +156,19 @@ const defaultMaxPageSize = 5000
 // TODO: fetch annotation and attachment bodies into blobs/sha256 (spec §12).
 // TODO: on a 401, renew the token once before failing (spec §7.4).
 
-// Run snapshots every table in cfg.Tables into cfg.OutDir and writes
-// manifest.json. Tables run one after another; a failed table does not stop
-// the others, but Run then returns an error alongside the manifest.
+// Run snapshots every table in cfg.Tables (default: DefaultTables plus the
+// org's custom tables) into cfg.OutDir and writes manifest.json. Tables are
+// read in parallel; a failed table does not stop the others, but Run then
+// returns an error alongside the manifest.
 func Run(ctx context.Context, cfg Config) (*Manifest, error) {
+	cfg, err := cfg.withDeltaBase()
+	if err != nil {
+		return nil, err
+	}
+	discover := len(cfg.Tables) == 0
+	if discover {
+		cfg.Tables = DefaultTables()
+	}
 	cfg, org, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -124,37 +180,27 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	hint := api.whoAmI(ctx)
+	if discover {
+		if cfg.Tables, err = withCustomTables(ctx, api, cfg.Tables); err != nil {
+			return nil, err
+		}
+	}
+	cfg.workers = workerCount(hint, cfg.Concurrency, len(cfg.Tables))
+	api.flow.gate.Store(newGate(cfg.workers, cfg.Logger))
+	cfg.Logger.Info("dataverse snapshot starting", "tables", len(cfg.Tables),
+		"workers", cfg.workers, "dop_hint", hint)
 
 	m, failed := runTables(ctx, cfg, api, org.String())
+	m.Base = cfg.DeltaFrom
 	return finishManifest(ctx, cfg, m, failed)
 }
 
-// runTables snapshots each table from src in turn; failed lists the tables
-// that failed.
-func runTables(ctx context.Context, cfg Config, src source, orgURL string) (*Manifest, []string) {
-	clearStaleTemps(cfg.OutDir, cfg.Tables)
-	m := &Manifest{
-		ToolVersion: cfg.ToolVersion,
-		OrgURL:      orgURL,
-		StartedAt:   time.Now().UTC().Truncate(time.Second),
-		Tables:      map[string]*TableManifest{},
-	}
-	var failed []string
-	for _, table := range cfg.Tables {
-		tm := snapshotTable(ctx, cfg, src, table)
-		m.Tables[table] = tm
-		if tm.Status == StatusFailed {
-			failed = append(failed, table)
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return m, failed
-}
+func nowSecond() time.Time { return time.Now().UTC().Truncate(time.Second) }
 
 func finishManifest(ctx context.Context, cfg Config, m *Manifest, failed []string) (*Manifest, error) {
-	m.FinishedAt = time.Now().UTC().Truncate(time.Second)
+	failed = postProcess(ctx, cfg, m, failed)
+	m.FinishedAt = nowSecond()
 	m.Complete = len(failed) == 0 && ctx.Err() == nil && len(m.Tables) == len(cfg.Tables)
 	if err := writeJSONAtomic(cfg.OutDir, "manifest.json", m); err != nil {
 		return m, fmt.Errorf("write manifest: %w", err)

@@ -179,11 +179,15 @@ type checkpoint struct {
 	// LastPage is the number of the last committed page (0-based), -1 if none.
 	LastPage int `json:"last_page"`
 	// NextLink is the @odata.nextLink that follows LastPage, verbatim.
-	NextLink    string      `json:"next_link"`
-	Rows        int64       `json:"rows"`
-	SourceCount int64       `json:"source_count"`
-	Complete    bool        `json:"complete"`
-	Files       []FileEntry `json:"files"`
+	NextLink string `json:"next_link"`
+	// DeltaLink is the last page's @odata.deltaLink on a tracked table.
+	DeltaLink   string `json:"delta_link,omitempty"`
+	Rows        int64  `json:"rows"`
+	SourceCount int64  `json:"source_count"`
+	// CountNote explains a source count that differs from Rows.
+	CountNote string      `json:"count_note,omitempty"`
+	Complete  bool        `json:"complete"`
+	Files     []FileEntry `json:"files"`
 }
 
 func checkpointRel(table string) string { return "checkpoints/" + table + ".json" }

@@ -43,6 +43,9 @@ type tableRun struct {
 
 // snapshotTable reads one table; its outcome is the manifest entry.
 func snapshotTable(ctx context.Context, cfg Config, api source, table string) *TableManifest {
+	if cfg.delta != nil {
+		return deltaTable(ctx, cfg, api, table)
+	}
 	r := &tableRun{cfg: cfg, api: api, table: table, log: cfg.Logger.With("table", table), start: time.Now()}
 	tm, err := r.run(ctx)
 	if errors.Is(err, errAbsent) {
@@ -172,7 +175,7 @@ func (r *tableRun) readPages(ctx context.Context) error {
 
 // readPage fetches, stores and commits page n; it returns the next link.
 func (r *tableRun) readPage(ctx context.Context, link string, n int) (string, error) {
-	body, err := r.api.page(ctx, r.table, link, n)
+	body, err := r.api.page(trackChanges(ctx, r.schema), r.table, link, n)
 	if err != nil {
 		return "", err
 	}
@@ -180,14 +183,20 @@ func (r *tableRun) readPage(ctx context.Context, link string, n int) (string, er
 	if err != nil {
 		return "", fmt.Errorf("table %s page %d: decode: %w", r.table, n, err)
 	}
+	blobFiles, err := r.fetchBlobs(ctx, n, p.rows)
+	if err != nil {
+		return "", err
+	}
 	files, err := r.store(n, body, p)
 	if err != nil {
 		return "", err
 	}
+	files = append(files, blobFiles...)
 	if n == 0 {
 		r.cp.SourceCount = exactCount(p)
 	}
 	r.cp.LastPage, r.cp.NextLink = n, p.nextLink
+	r.noteDeltaLink(p)
 	r.cp.Rows += int64(len(p.rows))
 	r.cp.Files = append(r.cp.Files, files...)
 	if err := writeJSONAtomic(r.cfg.OutDir, checkpointRel(r.table), r.cp); err != nil {
@@ -279,12 +288,7 @@ func (r *tableRun) finish(ctx context.Context) error {
 	if partRows != r.cp.Rows {
 		return fmt.Errorf("table %s: read %d rows but Parquet parts hold %d", r.table, r.cp.Rows, partRows)
 	}
-	if r.cp.SourceCount < 0 {
-		r.cp.SourceCount = r.api.totalRecordCount(ctx, r.table)
-	} else if r.cp.SourceCount != r.cp.Rows {
-		// Rows can come and go between pages (spec §5.4); the report shows both.
-		r.log.Warn("dataverse count differs from rows read", "source_count", r.cp.SourceCount, "rows", r.cp.Rows)
-	}
+	r.settleCounts(ctx)
 	r.cp.Complete = true
 	if err := writeJSONAtomic(r.cfg.OutDir, checkpointRel(r.table), r.cp); err != nil {
 		return fmt.Errorf("table %s: %w", r.table, err)
@@ -302,7 +306,8 @@ func (r *tableRun) manifestFrom(cp *checkpoint) *TableManifest {
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	tm := &TableManifest{
 		EntitySet: cp.EntitySet, SourceCount: cp.SourceCount,
-		Rows: cp.Rows, Pages: cp.LastPage + 1, Files: files,
+		Rows: cp.Rows, Pages: cp.LastPage + 1, Files: files, DeltaLink: cp.DeltaLink,
+		CountNote: cp.CountNote,
 	}
 	if cp.Complete {
 		tm.Status = StatusComplete

@@ -58,6 +58,8 @@ import (
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/d2i/d2i/transform/mapping"
 )
 
 //go:embed sql/*.sql
@@ -68,6 +70,9 @@ type Config struct {
 	SnapshotDir string
 	DBPath      string
 	Logger      *slog.Logger
+	// MappingPath, when set, names a confirmed mapping file: its seal must
+	// match, and its hash is recorded in reports.mapping for replay.
+	MappingPath string
 }
 
 // Reconciliation is one row of reports.reconciliation.
@@ -108,6 +113,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := verifyFiles(cfg.SnapshotDir, man); err != nil {
 		return nil, err
 	}
+	var mp *mapping.Mapping
+	if cfg.MappingPath != "" {
+		// TODO: apply the mapping's data attributes and rules; today only its seal is checked and recorded.
+		if mp, err = mapping.LoadVerified(cfg.MappingPath); err != nil {
+			return nil, err
+		}
+	}
 
 	db, conn, err := openStaging(ctx, cfg.DBPath)
 	if err != nil {
@@ -118,6 +130,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	res := &Result{DBPath: cfg.DBPath}
 	if err := build(ctx, conn, cfg.SnapshotDir, man, res, log); err != nil {
+		return nil, err
+	}
+	if err := mapping.Record(ctx, conn, mp); err != nil {
 		return nil, err
 	}
 	if err := conn.Close(); err != nil {

@@ -39,10 +39,12 @@ type verb struct {
 func verbs() []verb {
 	return []verb{
 		{"snapshot", "export Dataverse tables to a Parquet snapshot", runSnapshot},
+		{"map", "propose a mapping file from a snapshot, or confirm one", runMap},
 		{"transform", "build Intercom-shaped staging tables from a snapshot", runTransform},
 		{"replay", "write staged rows to Intercom, logging every write", runReplay},
 		{"report", "write the reconciliation report", runReport},
 		{"rollback", "undo a replay from its write log", runRollback},
+		{"verify", "read written objects back and compare them with staging", runVerify},
 		{"serve", "run the Dataverse or Intercom emulator on its own", runServe},
 		{"demo", "run the whole migration on a generated org against the emulators", runDemo},
 	}

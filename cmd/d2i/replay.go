@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +20,7 @@ type replayOptions struct {
 	rate        int
 	dryRun      bool
 	asNotes     bool
+	reqMapping  bool
 	searchLag   time.Duration
 	log         logOptions
 }
@@ -40,6 +42,8 @@ again, and a write whose answer was lost is looked up before anything is resent.
 	fs.IntVar(&o.rate, "rate", replay.DefaultRatePerMinute, "starting pace in calls per minute; corrected from Intercom's headers")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "log what would be written, send no mutating request")
 	fs.BoolVar(&o.asNotes, "replies-as-notes", false, "send historical agent emails as internal notes")
+	fs.BoolVar(&o.reqMapping, "require-mapping", false,
+		"refuse a staging database built without a confirmed mapping file")
 	fs.DurationVar(&o.searchLag, "search-lag", replay.DefaultSearchLag,
 		"after a crash, how long to wait before trusting a search that does not find an uncertain lead or conversation")
 	o.log.register(fs)
@@ -62,11 +66,16 @@ again, and a write whose answer was lost is looked up before anything is resent.
 	sum, err := replay.Run(ctx, replay.Config{
 		DBPath: o.db, BaseURL: o.intercomURL, Token: token, LogDir: o.logDir,
 		Workers: o.workers, RatePerMinute: o.rate, DryRun: o.dryRun,
-		RepliesAsNotes: o.asNotes, SearchLag: o.searchLag, Logger: logger, Progress: progress.update,
+		RepliesAsNotes: o.asNotes, RequireMapping: o.reqMapping, SearchLag: o.searchLag,
+		Logger: logger, Progress: progress.update,
 	})
 	progress.finish()
 	if sum != nil {
 		printReplaySummary(stdout, sum)
+	}
+	var mapErr *replay.MappingError
+	if errors.As(err, &mapErr) {
+		return usagef("%v", err) // nothing was written: the staging database needs a mapping
 	}
 	if err != nil {
 		return asUsageIfLocked(err)

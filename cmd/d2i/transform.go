@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
 	"github.com/d2i/d2i/transform"
+	"github.com/d2i/d2i/transform/mapping"
 )
 
 type transformOptions struct {
 	snapshot string
 	db       string
+	mapping  string
 	log      logOptions
 }
 
@@ -23,6 +26,8 @@ The snapshot is only read, so a transform can be rerun after every mapping fix;
 each run rebuilds the stage, rejects and reports schemas from scratch.`, stdout)
 	fs.StringVar(&o.snapshot, "snapshot", "", "snapshot directory written by 'd2i snapshot'")
 	fs.StringVar(&o.db, "db", "", "staging DuckDB file to (re)build")
+	fs.StringVar(&o.mapping, "mapping", "",
+		"confirmed mapping file ('d2i map'); its hash is recorded for replay")
 	o.log.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -30,12 +35,21 @@ each run rebuilds the stage, rejects and reports schemas from scratch.`, stdout)
 	if o.snapshot == "" || o.db == "" {
 		return usagef("--snapshot and --db are required")
 	}
+	if o.mapping != "" {
+		if err := requireFile(o.mapping, "write one with 'd2i map propose'"); err != nil {
+			return err
+		}
+	}
 	logger, err := o.log.logger()
 	if err != nil {
 		return err
 	}
 
-	res, err := transform.Run(ctx, transform.Config{SnapshotDir: o.snapshot, DBPath: o.db, Logger: logger})
+	res, err := transform.Run(ctx, transform.Config{SnapshotDir: o.snapshot, DBPath: o.db, Logger: logger,
+		MappingPath: o.mapping})
+	if errors.Is(err, mapping.ErrUnconfirmed) || errors.Is(err, mapping.ErrChanged) {
+		return usagef("%v", err) // nothing was built: the mapping needs confirming
+	}
 	if err != nil {
 		return err
 	}

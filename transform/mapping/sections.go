@@ -1,0 +1,70 @@
+package mapping
+
+const fileHeader = `# d2i mapping file: how this Dynamics 365 org's data lands in Intercom.
+# Drafted by 'd2i map propose'; edit it, then seal it with 'd2i map confirm FILE'.
+# transform and replay refuse a mapping whose seal no longer matches its content,
+# so confirm again after every edit. Comments and layout are not sealed; values are.
+`
+
+type section struct {
+	name    string
+	comment string
+	value   any
+}
+
+// sections lists the file's top-level keys in the order they are written,
+// each with the comment that explains it to the person editing the file.
+func (m *Mapping) sections() []section {
+	return []section{
+		{"version", `Format of this file.`, map[string]any{"version": m.Version}},
+		{"source", `The snapshot this mapping was drafted from (for the record; not checked).`,
+			map[string]any{"source": m.Source}},
+		{"data_attributes", `
+			Custom Dataverse columns and the Intercom data attributes they become.
+			contact -> contact, account -> company, incident -> conversation.
+			name: letters, digits, space, _ and - only; unique across all models.
+			data_type: string | integer | float | boolean | date. Picklists become strings
+			through values (option code -> Intercom text); lookups carry the target's id.
+			enabled: false keeps a column out of Intercom (Intercom allows 250 per workspace).
+			Intercom 2.14 cannot create conversation attributes through the API: create
+			those in Intercom's settings with the same name and type before replay.`,
+			map[string]any{"data_attributes": nonNil(m.DataAttributes)}},
+		{"stamps", `
+			Source ids written into every migrated object, so each can be traced back to
+			Dynamics and found again when a replay is rerun. Not editable in this version.`,
+			map[string]any{"stamps": nonNil(m.Stamps)}},
+		{"contacts", `
+			Dedupe: contacts whose first well-formed address among email_columns has the
+			same dedupe_key become one Intercom user; the survivor is chosen in the order
+			listed. lead_when: a contact without any well-formed address becomes a lead.`,
+			map[string]any{"contacts": m.Contacts}},
+		{"teams", `
+			Queues become Intercom teams, matched to existing teams by exact name (the API
+			cannot create teams). overrides pair a queue id with a differently named team.`,
+			map[string]any{"teams": m.Teams}},
+		{"admins", `
+			Users (systemuser) become Intercom admins, matched by lower-cased email
+			(internalemailaddress); the API cannot create admins. overrides pair a
+			systemuser id with a different admin email.`,
+			map[string]any{"admins": m.Admins}},
+		{"attachments", `
+			Attachments larger than max_bytes are not uploaded. over_limit: split sends
+			the message with a note naming each file left behind; list only lists them in
+			the reconciliation report.`,
+			map[string]any{"attachments": m.Attachments}},
+		{"taxonomy", `
+			Subject and category trees deeper than max_depth (Intercom's collection nesting
+			depth is undocumented; 3 is a working assumption). deeper: flatten joins the
+			extra levels into one name ("Parent / Child"); tag keeps the deepest level
+			allowed and tags items with the rest of the path.`,
+			map[string]any{"taxonomy": m.Taxonomy}},
+	}
+}
+
+// nonNil makes an empty list print as [] rather than null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
