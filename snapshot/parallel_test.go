@@ -204,7 +204,7 @@ func TestServiceProtectionWaitsRetryAfter(t *testing.T) {
 		opt  dataversetest.Options
 	}{
 		{"execution time", codeExecutionTime, dataversetest.Options{ExecutionTimePerWindow: 5 * time.Millisecond, Window: time.Second}},
-		{"request count", codeRequestLimit, dataversetest.Options{RequestsPerWindow: 12, Window: time.Second}},
+		{"request count", codeRequestLimit, dataversetest.Options{RequestsPerWindow: 5, Window: 2 * time.Second}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			org := newSampleOrg(t, 100)
