@@ -3,6 +3,8 @@ package snapshot
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/oauth2"
 )
 
 // Concurrency bounds. The service's concurrency limit is 52 per user per
@@ -189,12 +193,26 @@ func (g *gate) current() int {
 // whoAmI checks the sign-in and returns the server's recommended degree of
 // parallelism (0 when it gave none or the call failed: reading goes on, and
 // a real sign-in problem fails every table with its own error).
-func (c *client) whoAmI(ctx context.Context) int {
+//
+// A sign-in that cannot succeed (credentials refused, an authority or org
+// host that does not resolve, access denied) stops the run here, once,
+// instead of failing every table after its own retries.
+func (c *client) whoAmI(ctx context.Context) (int, error) {
 	if _, err := c.get(ctx, c.base+"WhoAmI", false, reqTag{"WhoAmI", "dop hint"}); err != nil {
+		if signInFailed(err) {
+			return 0, fmt.Errorf("sign in to %s: %w", c.base, err)
+		}
 		c.log.Warn("dataverse WhoAmI failed; using the default concurrency", "err", err)
-		return 0
+		return 0, nil
 	}
-	return int(c.flow.hint.Load())
+	return int(c.flow.hint.Load()), nil
+}
+
+func signInFailed(err error) bool {
+	var re *oauth2.RetrieveError
+	var apiErr *APIError
+	return errors.As(err, &re) || unknownHost(err) ||
+		(errors.As(err, &apiErr) && (apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusForbidden))
 }
 
 // runTables snapshots the tables from src, cfg.workers at a time (one when

@@ -115,6 +115,9 @@ func retryableErr(ctx context.Context, err error) bool {
 	if errors.As(err, &re) {
 		return re.Response != nil && retryableStatus(re.Response.StatusCode)
 	}
+	if unknownHost(err) {
+		return false
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true
@@ -123,6 +126,13 @@ func retryableErr(ctx context.Context, err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, context.DeadlineExceeded) ||
 		isOpError(err)
+}
+
+// unknownHost is a name that does not resolve: a typo in a URL, which no
+// retry fixes.
+func unknownHost(err error) bool {
+	var de *net.DNSError
+	return errors.As(err, &de) && de.IsNotFound
 }
 
 func isOpError(err error) bool {

@@ -180,7 +180,10 @@ func Run(ctx context.Context, cfg Config) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	hint := api.whoAmI(ctx)
+	hint, err := api.whoAmI(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if discover {
 		if cfg.Tables, err = withCustomTables(ctx, api, cfg.Tables); err != nil {
 			return nil, err

@@ -104,7 +104,29 @@ too. Nothing is fetched and no credentials are read.`, stdout)
 	}
 
 	fmt.Fprintf(stdout, "snapshot %s: %s\n", o.out, strings.Join(manifestSummary(manifest), ", "))
-	return nil
+	return checkAbsent(manifest, o.tables)
+}
+
+// checkAbsent lets a table of the default set be missing (not every org has
+// Omnichannel), but not a table the user named, nor every table at once: both
+// mean a typo or a URL that is not a Dataverse environment.
+func checkAbsent(m *snapshot.Manifest, named []string) error {
+	var absent []string
+	for _, name := range named {
+		if t, ok := m.Tables[name]; ok && t.Status == snapshot.StatusAbsent {
+			absent = append(absent, name)
+		}
+	}
+	if len(absent) > 0 {
+		return fmt.Errorf("tables not found in the org: %s (check the names in --tables)", strings.Join(absent, ", "))
+	}
+
+	for _, t := range m.Tables {
+		if t.Status != snapshot.StatusAbsent {
+			return nil
+		}
+	}
+	return fmt.Errorf("the org has none of the %d tables asked for: is --org-url a Dataverse environment?", len(m.Tables))
 }
 
 // rebuildSnapshot is `snapshot --from-pages`: no org, no credentials.
