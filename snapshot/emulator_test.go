@@ -35,7 +35,10 @@ func TestSnapshotAgainstEmulator(t *testing.T) {
 	})
 	defer srv.Close()
 
-	tables := append(org.Tables(), "msdyn_ocliveworkitem")
+	// The tables the migration of cases reads, throttled and faulted; the
+	// whole default set is read in parallel_test.go.
+	tables := []string{"systemuser", "queue", "account", "contact", "incident", "email",
+		"activityparty", "annotation", "msdyn_ocliveworkitem"}
 	dir := filepath.Join(t.TempDir(), "snap")
 	m, err := snapshot.Run(context.Background(), snapshot.Config{
 		OrgURL:       srv.URL,
@@ -62,7 +65,7 @@ func TestSnapshotAgainstEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, table := range org.Tables() {
+	for _, table := range tables[:len(tables)-1] {
 		tm := m.Tables[table]
 		want := int64(org.Count(table))
 		pk := org.Entity(table).PrimaryIdAttribute
