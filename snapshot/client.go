@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 )
 
@@ -133,7 +134,7 @@ func (c *client) try(ctx context.Context, rawURL string, annotated bool, tag req
 		return nil, &failure{err: redactURLError(err), retry: retryableErr(ctx, err)}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	body, err := readBody(resp.Body, resp.ContentLength)
 	if err != nil {
 		// A connection dropped mid-body is as transient as one dropped before.
 		return nil, &failure{err: fmt.Errorf("read body: %w", err), retry: ctx.Err() == nil}
@@ -214,4 +215,39 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// bodyPool keeps page-sized buffers between pages: a 34 MB page read with
+// io.ReadAll regrew its slice up to twice the page, and a fresh one per page
+// left the last page's garbage for the collector (BENCHMARKS.md).
+var bodyPool sync.Pool
+
+// readBody reads r to the end into a pooled buffer, sized up front when the
+// server sent a Content-Length. The caller may hand it back with putBody.
+func readBody(r io.Reader, size int64) ([]byte, error) {
+	b, _ := bodyPool.Get().([]byte)
+	b = b[:0]
+	if size > 0 && int64(cap(b)) < size+1 {
+		b = make([]byte, 0, size+1) // +1 so the final Read sees EOF without growing
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// putBody returns a body from readBody for reuse; nothing may hold it after.
+func putBody(b []byte) {
+	if cap(b) > 0 {
+		bodyPool.Put(b[:0]) // a slice header per Put is cheap next to the page
+	}
 }

@@ -25,7 +25,9 @@ const (
 
 // page is one decoded OData collection answer.
 type page struct {
-	rows        []map[string]any
+	rows        []map[string]any // nil when onRow took them
+	n           int              // rows read
+	onRow       func(i int, row map[string]any)
 	nextLink    string
 	deltaLink   string // @odata.deltaLink, on the last page of a change-tracking read
 	count       int64  // -1 when absent
@@ -35,9 +37,16 @@ type page struct {
 // decodePage walks the body with UseNumber so that no number passes through
 // float64 before its column decides how to read it.
 func decodePage(body []byte) (*page, error) {
+	return decodePageInto(body, nil)
+}
+
+// decodePageInto is decodePage handing each row to onRow as it is read,
+// instead of keeping all of them: a page's decoded maps were the largest
+// thing in the snapshot's memory. A nil onRow keeps the rows in p.rows.
+func decodePageInto(body []byte, onRow func(i int, row map[string]any)) (*page, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	p := &page{count: -1}
+	p := &page{count: -1, onRow: onRow}
 	if err := expectDelim(dec, '{'); err != nil {
 		return nil, err
 	}
@@ -88,9 +97,14 @@ func (p *page) decodeRows(dec *json.Decoder) error {
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				err = errors.New("truncated JSON")
 			}
-			return fmt.Errorf("row %d: %w", len(p.rows), err)
+			return fmt.Errorf("row %d: %w", p.n, err)
 		}
-		p.rows = append(p.rows, row)
+		if p.onRow != nil {
+			p.onRow(p.n, row)
+		} else {
+			p.rows = append(p.rows, row)
+		}
+		p.n++
 	}
 	return expectDelim(dec, ']')
 }
@@ -135,17 +149,26 @@ func buildRecord(s *tableSchema, rows []map[string]any) (arrow.RecordBatch, erro
 	b := array.NewRecordBuilder(memory.DefaultAllocator, s.arrow)
 	defer b.Release()
 	for i, row := range rows {
-		for j, c := range s.columns {
-			if err := appendColumn(b, s.offsets[j], c, row); err != nil {
-				id, _ := row[s.primaryID].(string)
-				if !isGUID(id) {
-					id = "" // a broken key is reported as the column at fault, not echoed
-				}
-				return nil, &ValueError{Row: i, Key: s.primaryID, ID: id, Column: c.key, Err: err}
-			}
+		if err := appendRow(b, s, i, row); err != nil {
+			return nil, err
 		}
 	}
 	return b.NewRecordBatch(), nil
+}
+
+// appendRow appends row i to the builders; the error names the row's key
+// and the column.
+func appendRow(b *array.RecordBuilder, s *tableSchema, i int, row map[string]any) error {
+	for j, c := range s.columns {
+		if err := appendColumn(b, s.offsets[j], c, row); err != nil {
+			id, _ := row[s.primaryID].(string)
+			if !isGUID(id) {
+				id = "" // a broken key is reported as the column at fault, not echoed
+			}
+			return &ValueError{Row: i, Key: s.primaryID, ID: id, Column: c.key, Err: err}
+		}
+	}
+	return nil
 }
 
 // isGUID accepts the 8-4-4-4-12 hex form Dataverse writes keys in.

@@ -19,10 +19,16 @@ func pageRel(table string, n int) string {
 	return fmt.Sprintf("pages/%s/%05d.json.zst", table, n)
 }
 
+// partRowGroup is the Parquet row-group length of a part.
+const partRowGroup = 1000
+
 // writePart writes one record as a zstd Parquet file, atomically.
 func writePart(root, rel string, rec arrow.RecordBatch) (FileEntry, error) {
 	fe, err := writeAtomic(root, rel, func(w io.Writer) error {
-		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd))
+		// Row groups of partRowGroup rows: the column writers then buffer
+		// a fifth of a default page, not all of it, before flushing.
+		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd),
+			parquet.WithMaxRowGroupLength(partRowGroup))
 		arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
 		fw, err := pqarrow.NewFileWriter(rec.Schema(), w, props, arrowProps)
 		if err != nil {
@@ -49,8 +55,12 @@ func writePart(root, rel string, rec arrow.RecordBatch) (FileEntry, error) {
 	return fe, err
 }
 
-// zstdEncoder is shared: EncodeAll is safe for concurrent use.
-var zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault))
+// zstdEncoder is shared and reused: EncodeAll is safe for concurrent use.
+// SpeedFastest because the raw pages are kept for audit and rebuilds, read
+// rarely; at the default level compressing them cost 14 % of the snapshot's
+// CPU (BENCHMARKS.md). One encoder block at a time keeps its memory small.
+var zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
+	zstd.WithEncoderConcurrency(1))
 
 // writePage keeps the raw page body exactly as received, zstd-compressed.
 func writePage(root, rel string, body []byte, rows int) (FileEntry, error) {

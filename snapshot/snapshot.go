@@ -74,6 +74,10 @@ type Config struct {
 	Tables []string
 	OutDir string
 	// MaxPageSize is sent as odata.maxpagesize; default and maximum 5000.
+	// Memory follows the page size: one page is decoded while the next is
+	// fetched. The default needs a few hundred MB at Go's default GOGC; a
+	// caller that must stay lower sets GOMEMLIMIT or a smaller page size
+	// (figures in BENCHMARKS.md).
 	MaxPageSize int
 	// HTTPClient is the base client; its Transport carries the requests and
 	// the token calls. Nil means http.DefaultClient.

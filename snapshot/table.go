@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // countCap is where @odata.count stops counting (spec §6).
@@ -149,6 +154,9 @@ func (c *client) page(ctx context.Context, table, link string, n int) ([]byte, e
 }
 
 // readPages follows the next links from the checkpoint to the last page.
+// Page n+1 is requested as soon as page n's body is in, so the server
+// produces it while page n is decoded and written; pages are still
+// committed strictly in order, one checkpoint after another.
 func (r *tableRun) readPages(ctx context.Context) error {
 	link, err := r.api.firstLink(r.table, r.schema)
 	if err != nil {
@@ -160,34 +168,104 @@ func (r *tableRun) readPages(ctx context.Context) error {
 		}
 		link = r.cp.NextLink
 	}
+	n := r.cp.LastPage + 1
+	cur := r.fetch(ctx, link, n)
 	for {
-		n := r.cp.LastPage + 1
-		next, err := r.readPage(ctx, link, n)
-		if err != nil {
-			return err
+		f := cur.wait()
+		if f.err != nil {
+			return f.err
 		}
-		if next == "" {
-			return r.finish(ctx)
+		var ahead *prefetch
+		if guess := guessNextLink(f.body); guess != "" {
+			ahead = r.fetch(ctx, guess, n+1)
 		}
-		link = next
+		next, err := r.readPage(ctx, f.body, n)
+		if err != nil || ahead == nil || ahead.link != next {
+			ahead.drop()
+			if err != nil {
+				return err
+			}
+			if next == "" {
+				return r.finish(ctx)
+			}
+			ahead = r.fetch(ctx, next, n+1)
+		}
+		cur, n = ahead, n+1
 	}
 }
 
-// readPage fetches, stores and commits page n; it returns the next link.
-func (r *tableRun) readPage(ctx context.Context, link string, n int) (string, error) {
-	body, err := r.api.page(trackChanges(ctx, r.schema), r.table, link, n)
+// fetched is one page body, or why it could not be had.
+type fetched struct {
+	body []byte
+	err  error
+}
+
+// prefetch is a page request running in the background.
+type prefetch struct {
+	link   string
+	ch     chan fetched
+	cancel context.CancelFunc
+}
+
+// fetch starts the request for page n.
+func (r *tableRun) fetch(ctx context.Context, link string, n int) *prefetch {
+	ctx, cancel := context.WithCancel(ctx)
+	a := &prefetch{link: link, ch: make(chan fetched, 1), cancel: cancel}
+	go func() {
+		body, err := r.api.page(trackChanges(ctx, r.schema), r.table, link, n)
+		a.ch <- fetched{body, err}
+	}()
+	return a
+}
+
+// wait returns the page once it is in.
+func (a *prefetch) wait() fetched {
+	f := <-a.ch
+	a.cancel()
+	return f
+}
+
+// drop abandons a prefetch whose link turned out wrong or unneeded: it is
+// cancelled and waited for, so no request outlives the table's read.
+func (a *prefetch) drop() {
+	if a == nil {
+		return
+	}
+	a.cancel()
+	if f := <-a.ch; f.err == nil {
+		putBody(f.body)
+	}
+}
+
+var nextLinkKey = []byte(`"@odata.nextLink":`)
+
+// guessNextLink finds a page's next link without decoding the page: the
+// key's bytes cannot occur inside a JSON string (its quotes would be
+// escaped), and the service writes it last. A wrong guess only costs a
+// discarded request: readPages checks it against the decoded link.
+func guessNextLink(body []byte) string {
+	i := bytes.LastIndex(body, nextLinkKey)
+	if i < 0 {
+		return ""
+	}
+	var link string
+	if json.NewDecoder(bytes.NewReader(body[i+len(nextLinkKey):])).Decode(&link) != nil {
+		return ""
+	}
+	return link
+}
+
+// readPage decodes, stores and commits page n; it returns the next link.
+func (r *tableRun) readPage(ctx context.Context, body []byte, n int) (string, error) {
+	// The decoded rows copy every value out of body, and writePage copies it
+	// compressed, so the buffer can serve a later page once this returns.
+	defer putBody(body)
+	p, rec, blobFiles, err := r.decode(ctx, body, n)
 	if err != nil {
 		return "", err
 	}
-	p, err := decodePage(body)
-	if err != nil {
-		return "", fmt.Errorf("table %s page %d: decode: %w", r.table, n, err)
-	}
-	blobFiles, err := r.fetchBlobs(ctx, n, p.rows)
-	if err != nil {
-		return "", err
-	}
-	files, err := r.store(n, body, p)
+	defer rec.Release()
+	files, err := r.store(n, body, rec, p.n)
 	if err != nil {
 		return "", err
 	}
@@ -197,28 +275,61 @@ func (r *tableRun) readPage(ctx context.Context, link string, n int) (string, er
 	}
 	r.cp.LastPage, r.cp.NextLink = n, p.nextLink
 	r.noteDeltaLink(p)
-	r.cp.Rows += int64(len(p.rows))
+	r.cp.Rows += int64(p.n)
 	r.cp.Files = append(r.cp.Files, files...)
 	if err := writeJSONAtomic(r.cfg.OutDir, checkpointRel(r.table), r.cp); err != nil {
 		return "", fmt.Errorf("table %s page %d: %w", r.table, n, err)
 	}
-	r.read += int64(len(p.rows))
-	r.progress(n, len(p.rows))
+	r.read += int64(p.n)
+	r.progress(n, p.n)
 	return p.nextLink, nil
+}
+
+// decode turns page n into its Arrow record. Tables without files go row by
+// row straight into the builders; tables with files keep the page's rows,
+// which the blob fetch reads and fills first.
+func (r *tableRun) decode(ctx context.Context, body []byte, n int) (*page, arrow.RecordBatch, []FileEntry, error) {
+	if len(blobSpecs[r.table]) > 0 {
+		p, err := decodePage(body)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("table %s page %d: decode: %w", r.table, n, err)
+		}
+		blobFiles, err := r.fetchBlobs(ctx, n, p.rows)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		rec, err := buildRecord(r.schema, p.rows)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("table %s page %d %w", r.table, n, err)
+		}
+		p.rows = nil // the record holds the page now
+		return p, rec, blobFiles, nil
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, r.schema.arrow)
+	defer b.Release()
+	var rowErr error
+	p, err := decodePageInto(body, func(i int, row map[string]any) {
+		if rowErr == nil {
+			rowErr = appendRow(b, r.schema, i, row)
+		}
+	})
+	// A page that does not decode is reported as such before any bad value.
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("table %s page %d: decode: %w", r.table, n, err)
+	}
+	if rowErr != nil {
+		return nil, nil, nil, fmt.Errorf("table %s page %d %w", r.table, n, rowErr)
+	}
+	return p, b.NewRecordBatch(), nil, nil
 }
 
 // store writes the raw page and its Parquet part and checks that every row
 // read was written.
-func (r *tableRun) store(n int, body []byte, p *page) ([]FileEntry, error) {
-	rec, err := buildRecord(r.schema, p.rows)
-	if err != nil {
-		return nil, fmt.Errorf("table %s page %d %w", r.table, n, err)
+func (r *tableRun) store(n int, body []byte, rec arrow.RecordBatch, rows int) ([]FileEntry, error) {
+	if rec.NumRows() != int64(rows) {
+		return nil, fmt.Errorf("table %s page %d: read %d rows, built %d", r.table, n, rows, rec.NumRows())
 	}
-	defer rec.Release()
-	if rec.NumRows() != int64(len(p.rows)) {
-		return nil, fmt.Errorf("table %s page %d: read %d rows, built %d", r.table, n, len(p.rows), rec.NumRows())
-	}
-	pageFile, err := writePage(r.cfg.OutDir, pageRel(r.table, n), body, len(p.rows))
+	pageFile, err := writePage(r.cfg.OutDir, pageRel(r.table, n), body, rows)
 	if err != nil {
 		return nil, fmt.Errorf("table %s page %d: %w", r.table, n, err)
 	}
@@ -226,8 +337,8 @@ func (r *tableRun) store(n int, body []byte, p *page) ([]FileEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("table %s page %d: %w", r.table, n, err)
 	}
-	if part.Rows != int64(len(p.rows)) {
-		return nil, fmt.Errorf("table %s page %d: read %d rows, wrote %d", r.table, n, len(p.rows), part.Rows)
+	if part.Rows != int64(rows) {
+		return nil, fmt.Errorf("table %s page %d: read %d rows, wrote %d", r.table, n, rows, part.Rows)
 	}
 	return []FileEntry{pageFile, part}, nil
 }
