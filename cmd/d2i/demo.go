@@ -81,21 +81,20 @@ would have notified a customer.`, stdout)
 
 // demoResult is what a demo run produced, for the summary and for tests.
 type demoResult struct {
-	dir, snapshot, staging, logDir, reports string
-	elapsed                                 time.Duration
-	reconciliation                          []report.Row
-	replay                                  *replay.Summary
-	notifications                           int
-	intercomAfterReplay                     map[string]int
-	rollback                                *replay.RollbackSummary
-	intercomAfterRollback                   map[string]int
-	emulators                               *emulators // still running only with keepServing
+	snapshot, staging, logDir, reports string
+	elapsed                            time.Duration
+	reconciliation                     []report.Row
+	replay                             *replay.Summary
+	notifications                      int
+	intercomAfterReplay                map[string]int
+	rollback                           *replay.RollbackSummary
+	intercomAfterRollback              map[string]int
+	emulators                          *emulators // still running only with keepServing
 }
 
 func demo(ctx context.Context, o demoOptions, logger *slog.Logger, progressOut io.Writer) (*demoResult, error) {
 	start := time.Now()
 	res := &demoResult{
-		dir:      o.out,
 		snapshot: filepath.Join(o.out, "snapshot"),
 		staging:  filepath.Join(o.out, "staging.duckdb"),
 		logDir:   filepath.Join(o.out, "writelog"),
