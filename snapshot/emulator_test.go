@@ -25,10 +25,14 @@ func TestSnapshotAgainstEmulator(t *testing.T) {
 	}
 	srv := dataversetest.NewServer(org, dataversetest.Options{
 		TenantID: "tenant-e2e", ClientID: "client-e2e", ClientSecret: "secret-e2e",
-		RequestsPerWindow: 25, Window: time.Second,
+		// Faults by request number, not by a time window, so that a slow
+		// machine exercises the same paths as a fast one.
 		Fault: func(n int64, r *http.Request) int {
-			if n%17 == 0 {
+			switch {
+			case n%17 == 0:
 				return http.StatusServiceUnavailable
+			case n%23 == 0:
+				return http.StatusTooManyRequests
 			}
 			return 0
 		},

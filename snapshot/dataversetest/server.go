@@ -299,7 +299,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.opt.Fault != nil {
 		if st := s.opt.Fault(n, r); st != 0 {
-			writeError(w, st, "", fmt.Sprintf("Injected fault %d on request %d.", st, n))
+			s.injectFault(w, st, n)
 			return
 		}
 	}

@@ -92,3 +92,15 @@ func groupDigits(n int64) string {
 	}
 	return s + out
 }
+
+// injectFault answers an injected status; an injected 429 is the request-count
+// service-protection error with a one-second Retry-After, so a test can drive
+// the throttling path at a fixed request instead of racing a time window.
+func (s *Server) injectFault(w http.ResponseWriter, status int, n int64) {
+	if status == http.StatusTooManyRequests {
+		s.throttle.Add(1)
+		tooMany(w, time.Second, "0x80072322", fmt.Sprintf("Injected: number of requests exceeded the limit on request %d.", n))
+		return
+	}
+	writeError(w, status, "", fmt.Sprintf("Injected fault %d on request %d.", status, n))
+}
