@@ -2,6 +2,9 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
 
@@ -54,4 +57,30 @@ func asUsageIfLocked(err error) error {
 		return usageError{locked.Error()}
 	}
 	return err
+}
+
+// intercomSession is what every verb that talks to Intercom needs before it
+// starts: a logger, and the token from the environment (never a flag).
+func intercomSession(log logOptions) (*slog.Logger, string, error) {
+	logger, err := log.logger()
+	if err != nil {
+		return nil, "", err
+	}
+	token, err := replay.TokenFromEnv()
+	if err != nil {
+		return nil, "", usagef("%v", err)
+	}
+	return logger, token, nil
+}
+
+// printRunHeader names a replay or rollback run and its write log.
+func printRunHeader(w io.Writer, verb, runID string, dryRun bool, logPath string) {
+	mode := ""
+	if dryRun {
+		mode = " (dry run)"
+	}
+	if logPath == "" {
+		logPath = "none (nothing to write)"
+	}
+	fmt.Fprintf(w, "%s run %s%s, write log %s\n", verb, runID, mode, logPath)
 }

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/d2i/d2i/replay"
@@ -53,13 +54,9 @@ again, and a write whose answer was lost is looked up before anything is resent.
 	if err := o.validate(); err != nil {
 		return err
 	}
-	logger, err := o.log.logger()
+	logger, token, err := intercomSession(o.log)
 	if err != nil {
 		return err
-	}
-	token, err := replay.TokenFromEnv()
-	if err != nil {
-		return usagef("%v", err)
 	}
 
 	progress := newStepProgress(os.Stderr, "replay", logger)
@@ -103,20 +100,8 @@ func (o *replayOptions) validate() error {
 }
 
 func printReplaySummary(w io.Writer, sum *replay.Summary) {
-	mode := ""
-	if sum.DryRun {
-		mode = " (dry run)"
-	}
-	logPath := sum.LogPath
-	if logPath == "" {
-		logPath = "none (nothing to write)"
-	}
-	fmt.Fprintf(w, "replay run %s%s, write log %s\n", sum.RunID, mode, logPath)
-	kinds := make([]string, 0, len(sum.Kinds))
-	for k := range sum.Kinds {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
+	printRunHeader(w, "replay", sum.RunID, sum.DryRun, sum.LogPath)
+	kinds := slices.Sorted(maps.Keys(sum.Kinds))
 	fmt.Fprintf(w, "%-24s %8s %8s %8s %8s\n", "kind", "created", "existing", "skipped", "failed")
 	for _, k := range kinds {
 		c := sum.Kinds[k]

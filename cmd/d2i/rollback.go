@@ -4,7 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/d2i/d2i/replay"
 )
@@ -44,13 +45,9 @@ listed as residue. The rollback logs itself, so rerunning it resumes.`, stdout)
 	if err := requireHTTPURL("--intercom-url", o.intercomURL); err != nil {
 		return err
 	}
-	logger, err := o.log.logger()
+	logger, token, err := intercomSession(o.log)
 	if err != nil {
 		return err
-	}
-	token, err := replay.TokenFromEnv()
-	if err != nil {
-		return usagef("%v", err)
 	}
 
 	sum, err := replay.Rollback(ctx, replay.RollbackConfig{
@@ -70,26 +67,14 @@ listed as residue. The rollback logs itself, so rerunning it resumes.`, stdout)
 }
 
 func printRollbackSummary(w io.Writer, sum *replay.RollbackSummary) {
-	mode := ""
-	if sum.DryRun {
-		mode = " (dry run)"
-	}
-	logPath := sum.LogPath
-	if logPath == "" {
-		logPath = "none (nothing to write)"
-	}
-	fmt.Fprintf(w, "rollback run %s%s, write log %s\n", sum.RunID, mode, logPath)
+	printRunHeader(w, "rollback", sum.RunID, sum.DryRun, sum.LogPath)
 	kinds := map[string]bool{}
 	for _, m := range []map[string]int{sum.Undone, sum.Skipped, sum.Removed} {
 		for k := range m {
 			kinds[k] = true
 		}
 	}
-	names := make([]string, 0, len(kinds))
-	for k := range kinds {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(kinds))
 	fmt.Fprintf(w, "%-24s %8s %8s %8s\n", "kind", "undone", "earlier", "removed")
 	for _, k := range names {
 		fmt.Fprintf(w, "%-24s %8d %8d %8d\n", k, sum.Undone[k], sum.Skipped[k], sum.Removed[k])

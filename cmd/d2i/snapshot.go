@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/d2i/d2i/snapshot"
@@ -164,11 +165,7 @@ func savedPageDirs(dir string) (pages, meta string, err error) {
 // manifestSummary lists each table with its rows, and flags tables whose
 // Parquet rows differ from the source's own count.
 func manifestSummary(m *snapshot.Manifest) []string {
-	names := make([]string, 0, len(m.Tables))
-	for name := range m.Tables {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(m.Tables))
 
 	parts := make([]string, 0, len(names))
 	for _, name := range names {

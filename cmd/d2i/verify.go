@@ -52,13 +52,9 @@ could not be read.`, stdout)
 	if err := o.validate(); err != nil {
 		return err
 	}
-	logger, err := o.log.logger()
+	logger, token, err := intercomSession(o.log)
 	if err != nil {
 		return err
-	}
-	token, err := replay.TokenFromEnv()
-	if err != nil {
-		return usagef("%v", err)
 	}
 
 	sum, err := replay.Verify(ctx, replay.VerifyConfig{
