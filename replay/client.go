@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -125,10 +126,12 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 			return fmt.Errorf("intercom %s %s: encode body: %w", cl.method, cl.path, err)
 		}
 	}
+	cost := costOf(ctx)
 	for attempt := 1; ; attempt++ {
-		if err := c.lim.Wait(ctx); err != nil {
+		if err := cost.timeWait(func() error { return c.lim.Wait(ctx) }); err != nil {
 			return err
 		}
+		cost.sent(cl)
 		resp, err := c.send(ctx, cl, payload)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -143,7 +146,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 			}
 			wait := c.retry.delay(attempt, time.Time{})
 			c.logRetry(ctx, cl, attempt, wait, err)
-			if err := sleep(ctx, wait); err != nil {
+			if err := cost.timeWait(func() error { return sleep(ctx, wait) }); err != nil {
 				return err
 			}
 			continue
@@ -173,6 +176,7 @@ func (c *Client) finish(ctx context.Context, cl call, resp *http.Response, out a
 	var reset time.Time
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
+		costOf(ctx).throttle()
 		reset = parseReset(resp.Header) // refused before processing: always safe to resend
 	case retryable5xx(resp.StatusCode):
 		if !cl.idempotent {
@@ -186,10 +190,65 @@ func (c *Client) finish(ctx context.Context, cl call, resp *http.Response, out a
 	}
 	wait := c.retry.delay(attempt, reset)
 	c.logRetry(ctx, cl, attempt, wait, apiErr)
-	if err := sleep(ctx, wait); err != nil {
+	if err := costOf(ctx).timeWait(func() error { return sleep(ctx, wait) }); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// opCost is what one op cost in HTTP terms; the executor puts a fresh one in
+// the context of each op and writes it to the op's outcome record. Each
+// worker's op has its own, so nothing is shared between workers; the
+// counters are atomic only because a lookup may run beside the write.
+type opCost struct {
+	attempts  atomic.Int64 // sends of the op's own mutating request, resends included
+	lookups   atomic.Int64 // reads sent on its behalf (before-image, lookup, conflict check)
+	throttled atomic.Int64 // of all those, answered 429
+	waited    atomic.Int64 // nanoseconds paced by the limiter or slept before a resend
+}
+
+type costCtxKey struct{}
+
+func withCost(ctx context.Context, c *opCost) context.Context {
+	return context.WithValue(ctx, costCtxKey{}, c)
+}
+
+// costOf is the op's cost counter, or nil outside an op (listing attributes,
+// admins, teams), whose methods then count nothing.
+func costOf(ctx context.Context) *opCost {
+	c, _ := ctx.Value(costCtxKey{}).(*opCost)
+	return c
+}
+
+// sent counts one request: a read (GET or search) or the op's write.
+func (c *opCost) sent(cl call) {
+	if c == nil {
+		return
+	}
+	if cl.method == http.MethodGet || strings.HasSuffix(cl.path, "/search") {
+		c.lookups.Add(1)
+		return
+	}
+	c.attempts.Add(1)
+}
+
+// throttle counts a 429 answer.
+func (c *opCost) throttle() {
+	if c != nil {
+		c.throttled.Add(1)
+	}
+}
+
+// timeWait runs wait (a limiter wait or a backoff sleep) and adds its
+// duration to the op's waiting time.
+func (c *opCost) timeWait(wait func() error) error {
+	if c == nil {
+		return wait()
+	}
+	start := time.Now()
+	err := wait()
+	c.waited.Add(int64(time.Since(start)))
+	return err
 }
 
 // logRetry says a request failed and will be sent again, so that a run

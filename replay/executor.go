@@ -61,7 +61,7 @@ const maxUncertain = 8
 // logs the intent, honours DryRun, sends and logs the outcome.
 func (e *executor) write(ctx context.Context, o op) (outcome, error) {
 	key := o.key()
-	ctx = withOp(ctx, key)
+	ctx = withCost(withOp(ctx, key), &opCost{})
 	st := e.prior[key]
 	if st != nil && st.undone {
 		st = nil // a rollback took it back: do it afresh
@@ -77,10 +77,10 @@ func (e *executor) write(ctx context.Context, o op) (outcome, error) {
 		at, _ := time.Parse(time.RFC3339Nano, st.intent.Time)
 		out, found, err := o.resolve(ctx, at, st.intent)
 		if err != nil {
-			return e.failed(o, key, 0, fmt.Errorf("resolve earlier attempt: %w", err))
+			return e.failed(ctx, o, key, 0, fmt.Errorf("resolve earlier attempt: %w", err))
 		}
 		if found {
-			return e.finish(o, key, out)
+			return e.finish(ctx, o, key, out)
 		}
 	}
 	var before json.RawMessage
@@ -89,7 +89,7 @@ func (e *executor) write(ctx context.Context, o op) (outcome, error) {
 	} else if o.prepare != nil {
 		var err error
 		if before, err = o.prepare(ctx); err != nil {
-			return e.failed(o, key, 0, err)
+			return e.failed(ctx, o, key, 0, err)
 		}
 	}
 	return e.attempt(ctx, o, key, before, uncertain)
@@ -103,7 +103,7 @@ func (e *executor) attempt(ctx context.Context, o op, key string, before json.Ra
 			return outcome{}, err
 		}
 		if e.dry {
-			return e.finish(o, key, outcome{id: "dry-run:" + key, before: before})
+			return e.finish(ctx, o, key, outcome{id: "dry-run:" + key, before: before})
 		}
 		at := time.Now()
 		out, err := o.send(ctx, uncertain)
@@ -112,19 +112,19 @@ func (e *executor) attempt(ctx context.Context, o op, key string, before json.Ra
 		var unc *UncertainError
 		if err == nil || !errors.As(err, &unc) || o.resolve == nil || try >= maxUncertain {
 			if err != nil {
-				return e.failed(o, key, statusOf(err), err)
+				return e.failed(ctx, o, key, statusOf(err), err)
 			}
-			return e.finish(o, key, out)
+			return e.finish(ctx, o, key, out)
 		}
 		e.logger.Warn("replay: outcome unknown, looking the object up", "op", key)
 		uncertain = true
 		res, found, rerr := o.resolve(ctx, at, nil)
 		if rerr != nil {
-			return e.failed(o, key, statusOf(err), fmt.Errorf("%v; lookup: %w", err, rerr))
+			return e.failed(ctx, o, key, statusOf(err), fmt.Errorf("%v; lookup: %w", err, rerr))
 		}
 		if found {
 			res.before = before
-			return e.finish(o, key, res)
+			return e.finish(ctx, o, key, res)
 		}
 	}
 }
@@ -135,12 +135,13 @@ func (e *executor) intent(o op, key string, before json.RawMessage) error {
 		DryRun: e.dry, Before: before})
 }
 
-func (e *executor) finish(o op, key string, out outcome) (outcome, error) {
+func (e *executor) finish(ctx context.Context, o op, key string, out outcome) (outcome, error) {
 	if out.status == 0 && !e.dry {
 		out.status = http.StatusOK
 	}
-	if err := e.log.write(Record{Type: "outcome", Op: key, Status: out.status, IntercomID: out.id,
-		Before: out.before, Existing: out.existing, DryRun: e.dry}); err != nil {
+	r := Record{Type: "outcome", Op: key, Status: out.status, IntercomID: out.id,
+		Before: out.before, Existing: out.existing, DryRun: e.dry}
+	if err := e.log.write(withCostOf(ctx, r)); err != nil {
 		return out, err
 	}
 	if out.existing {
@@ -153,13 +154,24 @@ func (e *executor) finish(o op, key string, out outcome) (outcome, error) {
 
 // failed logs a failed outcome; the op's error is returned as errOpFailed so
 // callers can go on with other objects while the log write error is fatal.
-func (e *executor) failed(o op, key string, status int, err error) (outcome, error) {
-	if lerr := e.log.write(Record{Type: "outcome", Op: key, Status: status, Error: err.Error(),
-		DryRun: e.dry}); lerr != nil {
+func (e *executor) failed(ctx context.Context, o op, key string, status int, err error) (outcome, error) {
+	r := Record{Type: "outcome", Op: key, Status: status, Error: err.Error(), DryRun: e.dry}
+	if lerr := e.log.write(withCostOf(ctx, r)); lerr != nil {
 		return outcome{}, lerr
 	}
 	e.fail(o.kind, key, err.Error())
 	return outcome{}, &opFailed{key: key, err: err}
+}
+
+// withCostOf copies the op's cost, as far as it got, into its outcome record.
+func withCostOf(ctx context.Context, r Record) Record {
+	c := costOf(ctx)
+	if c == nil {
+		return r
+	}
+	r.Attempts, r.Lookups, r.Throttled = c.attempts.Load(), c.lookups.Load(), c.throttled.Load()
+	r.WaitedMS = int64(time.Duration(c.waited.Load()).Round(time.Millisecond) / time.Millisecond)
+	return r
 }
 
 // fail records a failure in the summary without a log record (used for ops

@@ -175,24 +175,34 @@ func undoOne(ctx context.Context, e *executor, w written, deleted map[string]boo
 			rs.Removed[in.Kind]++
 			return nil
 		}
-		rs.Residue = append(rs.Residue, Residue{Op: out.Op, Kind: in.Kind, IntercomID: out.IntercomID,
+		return addResidue(e, rs, in, Residue{Op: out.Op, Kind: in.Kind, IntercomID: out.IntercomID,
 			Reason: residueReason(in.Kind)})
-		return nil
 	}
 	o, ok := undoOp(e.c, in, out)
 	if !ok {
-		rs.Residue = append(rs.Residue, Residue{Op: out.Op, Kind: in.Kind, IntercomID: out.IntercomID,
+		return addResidue(e, rs, in, Residue{Op: out.Op, Kind: in.Kind, IntercomID: out.IntercomID,
 			Reason: "no undo known for this kind"})
-		return nil
 	}
 	if _, err := e.write(ctx, o); err != nil {
 		return err
 	}
 	if in.Kind == KindCompany && out.Before == nil {
-		rs.Residue = append(rs.Residue, Residue{Op: out.Op, Kind: in.Kind, IntercomID: out.IntercomID,
+		return addResidue(e, rs, in, Residue{Op: out.Op, Kind: in.Kind, IntercomID: out.IntercomID,
 			Reason: "company delete archives asynchronously; it is not a hard delete"})
 	}
 	return nil
+}
+
+// addResidue lists res in the summary and, unless this is a dry run (which
+// left nothing behind), in the write log, so an audit of the log alone sees
+// what the rollback could not take back.
+func addResidue(e *executor, rs *RollbackSummary, in Record, res Residue) error {
+	rs.Residue = append(rs.Residue, res)
+	if e.dry {
+		return nil
+	}
+	return e.log.write(Record{Type: typeResidue, Op: res.Op, Kind: res.Kind, SourceTable: in.SourceTable,
+		SourceID: in.SourceID, Step: stepUndo, IntercomID: res.IntercomID, Error: res.Reason})
 }
 
 func residueReason(kind string) string {

@@ -42,6 +42,13 @@ type Record struct {
 	// naming our contact, a pre-existing company, an attribute name clash):
 	// rollback must not delete it. An addition to contracts §3.
 	Existing bool `json:"existing,omitempty"`
+	// The op's cost, on outcomes (contracts §3): its own write sent Attempts
+	// times, Lookups reads on its behalf, Throttled of them answered 429,
+	// WaitedMS spent paced or backing off.
+	Attempts  int64 `json:"attempts,omitempty"`
+	Lookups   int64 `json:"lookups,omitempty"`
+	Throttled int64 `json:"throttled,omitempty"`
+	WaitedMS  int64 `json:"waited_ms,omitempty"`
 }
 
 // outcomeLine fixes the outcome shape: status, intercom_id, error and before
@@ -58,7 +65,15 @@ type outcomeLine struct {
 	Before     json.RawMessage `json:"before"`
 	Existing   bool            `json:"existing,omitempty"`
 	DryRun     bool            `json:"dry_run,omitempty"`
+	Attempts   int64           `json:"attempts"`
+	Lookups    int64           `json:"lookups"`
+	Throttled  int64           `json:"throttled"`
+	WaitedMS   int64           `json:"waited_ms"`
 }
+
+// Record types besides intent and outcome: a residue record names an object
+// a rollback could not take back (contracts §3).
+const typeResidue = "residue"
 
 // Record kinds (contracts §3).
 const (
@@ -91,6 +106,9 @@ type logWriter struct {
 	path     string
 	stop     chan struct{}
 	stopped  chan struct{}
+	// sink, when set, receives each record instead of a file: a plan runs
+	// the executor without leaving a log behind.
+	sink func(Record)
 }
 
 func newRunID() string {
@@ -110,6 +128,13 @@ func openLog(dir, run string) (*logWriter, error) {
 		stopped: make(chan struct{})}
 	go w.syncLoop()
 	return w, nil
+}
+
+// sinkLog is a log that hands each record to sink and writes no file.
+func sinkLog(sink func(Record)) *logWriter {
+	stopped := make(chan struct{})
+	close(stopped) // no sync loop to wait for
+	return &logWriter{run: "plan", stop: make(chan struct{}), stopped: stopped, sink: sink}
 }
 
 // created reports whether any record was written (and so the file exists).
@@ -157,12 +182,17 @@ func (w *logWriter) write(r Record) error {
 	w.seq++
 	r.Seq, r.Run = w.seq, w.run
 	r.Time = time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
+	if w.sink != nil {
+		w.sink(r)
+		return nil
+	}
 	var line []byte
 	var err error
 	if r.Type == "outcome" {
 		line, err = json.Marshal(outcomeLine{Seq: r.Seq, Time: r.Time, Run: r.Run, Type: r.Type, Op: r.Op,
 			Status: r.Status, IntercomID: r.IntercomID, Error: r.Error, Before: r.Before, Existing: r.Existing,
-			DryRun: r.DryRun})
+			DryRun: r.DryRun, Attempts: r.Attempts, Lookups: r.Lookups, Throttled: r.Throttled,
+			WaitedMS: r.WaitedMS})
 	} else {
 		line, err = json.Marshal(r)
 	}
@@ -382,7 +412,7 @@ func isConversationChild(kind string) bool {
 }
 
 func (l *stateLoader) add(r Record) {
-	if r.DryRun {
+	if r.DryRun || r.Type == typeResidue {
 		return
 	}
 	l.n++
@@ -481,13 +511,24 @@ type LogCounts struct {
 	Existing map[string]int // found already there and left alone
 	Failed   map[string]int // latest outcome an error, and not done
 	Undone   map[string]int // of Written, currently taken back by a rollback
+
+	// The same three counts per kind and source table: one kind can come
+	// from several tables (parts from emails, calls, tasks, appointments),
+	// and the reconciliation balances each table on its own.
+	WrittenBySource  map[KindSource]int
+	ExistingBySource map[KindSource]int
+	UndoneBySource   map[KindSource]int
 }
+
+// KindSource names the ops of one kind made from one source table.
+type KindSource struct{ Kind, SourceTable string }
 
 // ReadLogs reads every write log in dir and counts live outcomes per kind.
 // Dry-run records are not counted.
 func ReadLogs(dir string) (*LogCounts, error) {
 	lc := &LogCounts{Written: map[string]int{}, Existing: map[string]int{}, Failed: map[string]int{},
-		Undone: map[string]int{}}
+		Undone: map[string]int{}, WrittenBySource: map[KindSource]int{}, ExistingBySource: map[KindSource]int{},
+		UndoneBySource: map[KindSource]int{}}
 	paths, err := logFiles(dir)
 	if err != nil {
 		return nil, err
@@ -503,12 +544,13 @@ func ReadLogs(dir string) (*LogCounts, error) {
 		if isUndo(key) {
 			continue
 		}
-		kind := kindOfOp(key)
+		kind, table := kindOfOp(key), ""
 		if st.intent != nil && st.intent.Kind != "" {
-			kind = st.intent.Kind
+			kind, table = st.intent.Kind, st.intent.SourceTable
 		} else if st.successIntent != nil && st.successIntent.Kind != "" {
-			kind = st.successIntent.Kind
+			kind, table = st.successIntent.Kind, st.successIntent.SourceTable
 		}
+		ks := KindSource{kind, table}
 		if st.failed && !st.done {
 			lc.Failed[kind]++
 		}
@@ -516,10 +558,13 @@ func ReadLogs(dir string) (*LogCounts, error) {
 		case st.success == nil:
 		case st.success.Existing && st.success.Before == nil:
 			lc.Existing[kind]++
+			lc.ExistingBySource[ks]++
 		default:
 			lc.Written[kind]++
+			lc.WrittenBySource[ks]++
 			if st.takenBack {
 				lc.Undone[kind]++
+				lc.UndoneBySource[ks]++
 			}
 		}
 	}

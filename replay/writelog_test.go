@@ -145,8 +145,14 @@ func TestReadLogsAfterRollback(t *testing.T) {
 	dir := t.TempDir()
 	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 	ok := func(op, id string) Record { return Record{Type: "outcome", Op: op, Status: 200, IntercomID: id} }
+	tableOf := map[string]string{KindContact: "contact", KindConversation: "incident",
+		KindConversationPart: "email", KindCompany: "account"}
 	in := func(op, kind, src, path string) Record {
-		return Record{Type: "intent", Op: op, Kind: kind, SourceID: src, Path: path}
+		r := Record{Type: "intent", Op: op, Kind: kind, SourceTable: tableOf[kind], SourceID: src, Path: path}
+		if src == "p2" {
+			r.SourceTable = "phonecall"
+		}
+		return r
 	}
 	// Run names sort against time on purpose: order comes from the records.
 	writeLogFile(t, dir, "20261203T100000Z-ffff", t0, []Record{
@@ -155,6 +161,8 @@ func TestReadLogsAfterRollback(t *testing.T) {
 		in("conversation:v1:create", KindConversation, "v1", "/conversations"), ok("conversation:v1:create", "1"),
 		in("conversation_part:p1:create", KindConversationPart, "p1", "/conversations/1/reply"),
 		ok("conversation_part:p1:create", "11"),
+		in("conversation_part:p2:create", KindConversationPart, "p2", "/conversations/1/reply"),
+		ok("conversation_part:p2:create", "12"),
 		in("company:a1:upsert", KindCompany, "a1", "/companies"),
 		{Type: "outcome", Op: "company:a1:upsert", Status: 200, IntercomID: "co", Existing: true},
 	})
@@ -172,11 +180,17 @@ func TestReadLogsAfterRollback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	email, call := KindSource{KindConversationPart, "email"}, KindSource{KindConversationPart, "phonecall"}
 	want := &LogCounts{Runs: lc.Runs,
-		Written:  map[string]int{KindContact: 2, KindConversation: 1, KindConversationPart: 1},
+		Written:  map[string]int{KindContact: 2, KindConversation: 1, KindConversationPart: 2},
 		Existing: map[string]int{KindCompany: 1},
 		Failed:   map[string]int{KindContact: 1},
-		Undone:   map[string]int{KindContact: 1, KindConversation: 1, KindConversationPart: 1}}
+		Undone:   map[string]int{KindContact: 1, KindConversation: 1, KindConversationPart: 2},
+		WrittenBySource: map[KindSource]int{{KindContact, "contact"}: 2, {KindConversation, "incident"}: 1,
+			email: 1, call: 1},
+		ExistingBySource: map[KindSource]int{{KindCompany, "account"}: 1},
+		UndoneBySource: map[KindSource]int{{KindContact, "contact"}: 1, {KindConversation, "incident"}: 1,
+			email: 1, call: 1}}
 	if fmt.Sprint(lc) != fmt.Sprint(want) {
 		t.Errorf("ReadLogs = %+v\nwant %+v", lc, want)
 	}

@@ -206,6 +206,50 @@ func sampleTables() map[string]fixtureTable {
 				"('p4', 'jane.other@example.com', 'e3', 'email', null, null, null, null, 1, 'Sender')",
 				"('p5', 'support@example.com', 'e4', 'email', null, 'q1', 'queue', 'Support', 1, 'Sender')",
 				"('p6', 'agent1@example.com', 'e8', 'email', null, 'u1', 'systemuser', 'Agent One', 1, 'Sender')",
+				"('p7', 'jane@example.com', 'ap1', 'appointment', null, 'c1', 'contact', 'Jane Sample', 5, 'Required attendee')",
+			},
+		},
+		"phonecall": {
+			schema: "activityid varchar, subject varchar, description varchar, phonenumber varchar, directioncode boolean, " +
+				"actualdurationminutes integer, statecode integer, statecode__label varchar, statuscode integer, " +
+				"statuscode__label varchar, " + lk("regardingobjectid") + ", " + lk("ownerid") +
+				", actualstart timestamptz, actualend timestamptz, scheduledstart timestamptz, createdon timestamptz",
+			rows: []string{
+				// incoming call on i1 by its agent, between e2 and e1 in time
+				`('pc1', 'Customer called', 'Smoke <again>', '+1 555', false, 12, 1, 'Completed', 4, 'Received',
+				  'i1', 'incident', 'Printer on fire', 'u1', 'systemuser', 'Agent One', '2022-01-01 11:20:00+00', '2022-01-01 11:32:00+00', null, '2022-01-01 11:20:00+00')`,
+				// a call still to make, owned by an agent who is not migrated: the case owner writes it
+				`('pc2', 'Call back', null, null, true, null, 0, 'Open', 1, 'Open',
+				  'i3', 'incident', 'お問い合わせ', 'u2', 'systemuser', 'No Mail', null, null, '2022-01-06 09:00:00+00', '2022-01-05 12:00:00+00')`,
+				// about an account: out of scope until notes on companies are migrated
+				`('pc3', 'Account call', null, null, true, 5, 1, 'Completed', 2, 'Made',
+				  'a1', 'account', 'Acme', 'u1', 'systemuser', 'Agent One', null, '2022-01-02 00:00:00+00', null, '2022-01-02 00:00:00+00')`,
+			},
+		},
+		"task": {
+			schema: "activityid varchar, subject varchar, description varchar, percentcomplete integer, prioritycode integer, " +
+				"prioritycode__label varchar, statecode integer, statecode__label varchar, statuscode integer, " +
+				"statuscode__label varchar, " + lk("regardingobjectid") + ", " + lk("ownerid") +
+				", scheduledend timestamptz, actualend timestamptz, createdon timestamptz",
+			rows: []string{
+				// on a team-owned case, owned by the team: no agent to write it
+				`('tk1', 'Check invoice', null, 100, 1, 'Normal', 1, 'Completed', 5, 'Completed',
+				  'i2', 'incident', 'Invoice question', 't1', 'team', 'Team', '2022-01-05 00:00:00+00', '2022-01-04 09:00:00+00', '2022-01-03 12:00:00+00')`,
+				// on a rejected case
+				`('tk2', 'Find contact', null, 0, 2, 'High', 0, 'Open', 2, 'Not Started',
+				  'i4', 'incident', 'Orphan', 'u1', 'systemuser', 'Agent One', null, null, '2022-01-07 10:40:00+00')`,
+				// open task with a due date on i1, last in time
+				`('tk3', 'Order toner', 'Two cartridges', 50, 2, 'High', 0, 'Open', 3, 'In Progress',
+				  'i1', 'incident', 'Printer on fire', 'u1', 'systemuser', 'Agent One', '2022-01-10 17:00:00+00', null, '2022-01-01 15:00:00+00')`,
+			},
+		},
+		"appointment": {
+			schema: "activityid varchar, subject varchar, description varchar, location varchar, isalldayevent boolean, " +
+				"statecode integer, statecode__label varchar, statuscode integer, statuscode__label varchar, " +
+				lk("regardingobjectid") + ", " + lk("ownerid") + ", scheduledstart timestamptz, scheduledend timestamptz, createdon timestamptz",
+			rows: []string{
+				`('ap1', 'On-site visit', null, 'Lyon', false, 1, 'Completed', 3, 'Completed',
+				  'i1', 'incident', 'Printer on fire', 'u1', 'systemuser', 'Agent One', '2022-01-02 09:00:00+00', '2022-01-02 10:00:00+00', '2022-01-01 14:30:00+00')`,
 			},
 		},
 		"queueitem": {

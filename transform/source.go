@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -40,7 +41,9 @@ type manifestFile struct {
 func (t manifestTable) parquetFiles() []manifestFile {
 	var out []manifestFile
 	for _, f := range t.Files {
-		if strings.HasSuffix(f.Path, ".parquet") {
+		// A watermark delta also lists keys/<t>/ files (every id the org had):
+		// they are not rows, so only tables/ feeds a view (contracts.md §1).
+		if strings.HasPrefix(f.Path, "tables/") && strings.HasSuffix(f.Path, ".parquet") {
 			out = append(out, f)
 		}
 	}
@@ -110,6 +113,28 @@ var sourceTables = []struct {
 		option("participationtypemask"), ts("modifiedon"))},
 	{"queueitem", cols(str("queueitemid"), lookup("queueid"), lookup("objectid"), option("statecode"),
 		ts("enteredon", "createdon", "modifiedon"))},
+	{"phonecall", cols(str("activityid", "subject", "description", "phonenumber"),
+		[]column{{"directioncode", "boolean"}, {"actualdurationminutes", "integer"}}, option("statecode"),
+		option("statuscode"), lookup("regardingobjectid"), lookup("ownerid"),
+		ts("actualstart", "actualend", "scheduledstart", "createdon", "modifiedon"))},
+	{"task", cols(str("activityid", "subject", "description"), []column{{"percentcomplete", "integer"}},
+		option("prioritycode"), option("statecode"), option("statuscode"), lookup("regardingobjectid"),
+		lookup("ownerid"), ts("scheduledend", "actualend", "createdon", "modifiedon"))},
+	{"appointment", cols(str("activityid", "subject", "description", "location"),
+		[]column{{"isalldayevent", "boolean"}}, option("statecode"), option("statuscode"),
+		lookup("regardingobjectid"), lookup("ownerid"), ts("scheduledstart", "scheduledend", "createdon", "modifiedon"))},
+}
+
+// tableKey names a source table and its primary key (its first column), for
+// the SQL templates.
+type tableKey struct{ Name, Key string }
+
+func sourceTableKeys() []tableKey {
+	out := make([]tableKey, len(sourceTables))
+	for i, st := range sourceTables {
+		out[i] = tableKey{st.name, st.cols[0].name}
+	}
+	return out
 }
 
 func readManifest(snapDir string) (*manifest, error) {
@@ -146,7 +171,29 @@ func verifyFiles(snapDir string, m *manifest) error {
 			}
 		}
 	}
+	for _, name := range extraTables(m) {
+		for _, f := range m.Tables[name].parquetFiles() {
+			if err := verifyFile(snapDir, name, f); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+// extraTables names, sorted, the snapshotted tables the SQL does not read but
+// that get a plain src view all the same: reports and analysts query the whole
+// snapshot from the staging database. A failed table is left out, so that no
+// report reads half a table as if it were whole.
+func extraTables(m *manifest) []string {
+	var out []string
+	for _, name := range sortedKeys(m.Tables) {
+		t := m.Tables[name]
+		if !isSourceTable(name) && t.Status != "failed" && len(t.parquetFiles()) > 0 {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func verifyFile(snapDir, table string, f manifestFile) error {
@@ -215,7 +262,53 @@ func createSourceViews(ctx context.Context, conn *sql.Conn, snapDir string, m *m
 			return nil, err
 		}
 	}
+	extraNotes, err := createExtraViews(ctx, conn, absDir, m)
+	if err != nil {
+		return nil, err
+	}
+	return append(notes, extraNotes...), nil
+}
+
+// createExtraViews creates src.<table> as every column of the table's Parquet
+// for each of extraTables. They are not reconciled: nothing is staged from
+// them. It notes the failed tables it leaves without a view.
+func createExtraViews(ctx context.Context, conn *sql.Conn, absDir string, m *manifest) ([]string, error) {
+	for _, name := range extraTables(m) {
+		view, err := parquetView(ctx, conn, absDir, name, m.Tables[name].parquetFiles(), nil)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := conn.ExecContext(ctx, "create view src."+quoteIdent(name)+" as "+view); err != nil {
+			return nil, fmt.Errorf("create view src.%s: %w", name, err)
+		}
+	}
+
+	var notes []string
+	for _, name := range sortedKeys(m.Tables) {
+		if m.Tables[name].Status == "failed" && !isSourceTable(name) {
+			notes = append(notes, fmt.Sprintf("%s: snapshot status failed; no src view (resume the snapshot "+
+				"to query it)", name))
+		}
+	}
 	return notes, nil
+}
+
+func isSourceTable(name string) bool {
+	for _, st := range sourceTables {
+		if st.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // recordSnapTable counts the view's rows and refuses a table whose Parquet

@@ -40,6 +40,12 @@
 //     cancelled emails (statecode 0, 2) are out of scope. Emails of rejected
 //     or missing cases are rejected; others are out of scope, and so is every
 //     activityparty and queueitem row (consumed, not migrated).
+//   - Notes: phone calls, tasks and appointments regarding a staged case are
+//     internal notes on its conversation, written by the activity's owner or
+//     else the case owner, ordered with the emails by time; their text holds
+//     the fields Intercom has no place for (direction, duration, due date,
+//     attendees). Activities about an account or contact are out of scope
+//     until contact and company notes are replayed.
 //   - No name split: Intercom takes the full name as one field.
 package transform
 
@@ -55,6 +61,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -62,7 +69,7 @@ import (
 	"github.com/d2i/d2i/transform/mapping"
 )
 
-//go:embed sql/*.sql
+//go:embed sql/*.sql sql/*.sql.tmpl
 var sqlFiles embed.FS
 
 // Config says which snapshot to read and which staging database to (re)build.
@@ -214,25 +221,46 @@ func restrictPerms(path string) {
 	}
 }
 
-// runSQLFiles executes sql/*.sql in file-name order.
+// runSQLFiles executes sql/*.sql and sql/*.sql.tmpl in file-name order; a
+// template is expanded over the source tables first, so that a step which is
+// the same for every table reads once instead of once per table.
 func runSQLFiles(ctx context.Context, conn *sql.Conn, log *slog.Logger) error {
-	names, err := fs.Glob(sqlFiles, "sql/*.sql")
+	names, err := fs.Glob(sqlFiles, "sql/*.sql*")
 	if err != nil {
 		return fmt.Errorf("list embedded sql: %w", err)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		text, err := sqlFiles.ReadFile(name)
+		text, err := sqlText(name)
 		if err != nil {
-			return fmt.Errorf("read embedded %s: %w", name, err)
+			return err
 		}
 		start := time.Now()
-		if _, err := conn.ExecContext(ctx, string(text)); err != nil {
+		if _, err := conn.ExecContext(ctx, text); err != nil {
 			return fmt.Errorf("run %s: %w", name, err)
 		}
 		log.Debug("transform step done", "file", name, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
+}
+
+func sqlText(name string) (string, error) {
+	raw, err := sqlFiles.ReadFile(name)
+	if err != nil {
+		return "", fmt.Errorf("read embedded %s: %w", name, err)
+	}
+	if !strings.HasSuffix(name, ".tmpl") {
+		return string(raw), nil
+	}
+	tmpl, err := template.New(name).Option("missingkey=error").Parse(string(raw))
+	if err != nil {
+		return "", fmt.Errorf("parse embedded %s: %w", name, err)
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, sourceTableKeys()); err != nil {
+		return "", fmt.Errorf("expand embedded %s: %w", name, err)
+	}
+	return b.String(), nil
 }
 
 // stageTables are the tables of schema stage this package builds.

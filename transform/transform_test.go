@@ -120,12 +120,22 @@ func TestRunStagesFixture(t *testing.T) {
 				`{"dynamics_case_id":"i6","dynamics_case_number":"CAS-006","dynamics_priority":"Normal","dynamics_status":"Waiting for Details","dynamics_state":"Active"}|5`,
 		}},
 		{"parts", "select * from stage.conversation_parts order by ord", []string{
-			// e2 was sent before e1 although it sorts after it by id
+			// e2 was sent before e1 although it sorts after it by id; the call,
+			// the appointment and the task fall between the emails by time.
 			"email|e2|i1|1|admin|NULL|u1|comment|<p>On it</p>|1641034800|1",
-			"email|e1|i1|2|contact|c1|NULL|comment|<div>Still burning 🔥</div>|1641038400|2",
-			"email|e3|i1|3|contact|c1|NULL|comment|<p>thanks</p>|1641042000|3",
+			"phonecall|pc1|i1|2|admin|NULL|u1|note|<p>Phone call (incoming): Customer called<br>Number: +1 555<br>" +
+				"Duration: 12 min<br>Status: Received<br>When: 2022-01-01 11:20 UTC</p><p>Smoke &lt;again&gt;</p>|1641036720|2",
+			"email|e1|i1|3|contact|c1|NULL|comment|<div>Still burning 🔥</div>|1641038400|3",
+			"email|e3|i1|4|contact|c1|NULL|comment|<p>thanks</p>|1641042000|4",
+			"appointment|ap1|i1|5|admin|NULL|u1|note|<p>Appointment: On-site visit<br>Start: 2022-01-02 09:00 UTC<br>" +
+				"End: 2022-01-02 10:00 UTC<br>Location: Lyon<br>Attendees: Jane Sample<br>Status: Completed</p>|1641047400|5",
+			"task|tk3|i1|6|admin|NULL|u1|note|<p>Task: Order toner<br>Due: 2022-01-10 17:00 UTC<br>Priority: High<br>" +
+				"Status: In Progress (50% complete)</p><p>Two cartridges</p>|1641049200|6",
 			`email|e8|i3|1|admin|NULL|u1|comment|Waiting on <a href="https://x.example/a" rel="nofollow">you</a>` +
-				`<table><tr><td>1</td></tr></table>|1641380400|4`,
+				`<table><tr><td>1</td></tr></table>|1641380400|7`,
+			// owned by an agent who is not migrated: the case owner writes it
+			"phonecall|pc2|i3|2|admin|NULL|u1|note|<p>Phone call (outgoing): Call back<br>Number: not recorded<br>" +
+				"Duration: not recorded<br>Status: Open<br>When: 2022-01-06 09:00 UTC</p>|1641384000|8",
 		}},
 		{"data attributes", "select model, name, data_type, source_table, source_id, ord from stage.data_attributes order by ord", []string{
 			"contact|dynamics_contact_id|string|contact|contactid|1",
@@ -159,14 +169,17 @@ func TestRunRejectsWithReasons(t *testing.T) {
 		"companies|a3|missing_name",
 		"conversation_parts|e4|no_admin",
 		"conversation_parts|e5|parent_rejected",
+		"conversation_parts|tk1|no_admin",
+		"conversation_parts|tk2|parent_rejected",
 		"conversations|i4|no_contact",
 		"teams|q3|missing_name",
 	})
 	assertRows(t, dbPath, "select source_table, source_id, reason from reports.out_of_scope "+
-		"where source_table in ('systemuser', 'queue', 'email') order by all", []string{
+		"where source_table in ('systemuser', 'queue', 'email', 'phonecall') order by all", []string{
 		"email|e6|email not regarding a case",
 		"email|e7|email not regarding a case",
 		"email|e9|email never sent or received (draft, failed or cancelled)",
+		"phonecall|pc3|activity not regarding a case (notes on users and companies are not migrated yet)",
 		"queue|q2|private (personal) queue, not a team",
 		"systemuser|u3|application or non-interactive user, not an agent",
 	})
@@ -174,15 +187,18 @@ func TestRunRejectsWithReasons(t *testing.T) {
 		"e3|sender has no partyid: attributed to the conversation contact (address used: jane.other@example.com)",
 		"i2|contact from the account primarycontactid",
 		"i3|contact: oldest contact of the account",
+		"pc2|owner is not a migrated agent: note written by the case owner",
 	})
 	// every reason in a rejects table has a row in rejects_by_reason
-	assertRows(t, dbPath, "select object, rule, rows from reports.rejects_by_reason order by all", []string{
-		"admins|no_email|1",
-		"companies|missing_name|1",
-		"conversation_parts|no_admin|1",
-		"conversation_parts|parent_rejected|1",
-		"conversations|no_contact|1",
-		"teams|missing_name|1",
+	assertRows(t, dbPath, "select object, source_table, rule, rows from reports.rejects_by_reason order by all", []string{
+		"admins|systemuser|no_email|1",
+		"companies|account|missing_name|1",
+		"conversation_parts|email|no_admin|1",
+		"conversation_parts|email|parent_rejected|1",
+		"conversation_parts|task|no_admin|1",
+		"conversation_parts|task|parent_rejected|1",
+		"conversations|incident|no_contact|1",
+		"teams|queue|missing_name|1",
 	})
 }
 
@@ -198,13 +214,16 @@ func TestRunConservation(t *testing.T) {
 		{"contacts", "contact", 7, 7, 5, 2, 0, 0, true},
 		{"conversations", "incident", 6, 6, 5, 0, 1, 0, true},
 		{"conversation_parts", "email", 9, 9, 4, 0, 2, 3, true},
-		{"email_participants", "activityparty", 6, 6, 0, 0, 0, 6, true},
+		{"email_participants", "activityparty", 7, 7, 0, 0, 0, 7, true},
 		{"case_routing", "queueitem", 2, 2, 0, 0, 0, 2, true},
+		{"conversation_parts", "phonecall", 3, 3, 2, 0, 0, 1, true},
+		{"conversation_parts", "task", 3, 3, 1, 0, 2, 0, true},
+		{"conversation_parts", "appointment", 1, 1, 1, 0, 0, 0, true},
 	}
 	if !reflect.DeepEqual(res.Reconciliation, want) {
 		t.Errorf("reconciliation\n got %+v\nwant %+v", res.Reconciliation, want)
 	}
-	if res.Staged["contacts"] != 5 || res.Staged["conversation_parts"] != 4 || res.Staged["data_attributes"] != 6 {
+	if res.Staged["contacts"] != 5 || res.Staged["conversation_parts"] != 8 || res.Staged["data_attributes"] != 6 {
 		t.Errorf("staged = %v", res.Staged)
 	}
 }
@@ -294,7 +313,8 @@ func TestRunAbsentTables(t *testing.T) {
 		[]string{"i1|NULL"})
 	// without sender parties: incoming → case contact, outgoing → case owner
 	assertRows(t, dbPath, "select source_id, author_type, contact_source_id, admin_source_id from stage.conversation_parts order by ord",
-		[]string{"e2|admin|NULL|u1", "e1|contact|c1|NULL", "e3|contact|c1|NULL", "e8|admin|NULL|u1"})
+		[]string{"e2|admin|NULL|u1", "pc1|admin|NULL|u1", "e1|contact|c1|NULL", "e3|contact|c1|NULL",
+			"ap1|admin|NULL|u1", "tk3|admin|NULL|u1", "e8|admin|NULL|u1", "pc2|admin|NULL|u1"})
 	assertRows(t, dbPath, "select source_table, snapshot_rows, snapshot_status, source_count, conserved "+
 		"from reports.reconciliation where source_table in ('activityparty', 'queueitem') order by ord",
 		[]string{"activityparty|0|absent|-1|true", "queueitem|0|absent|-1|true"})

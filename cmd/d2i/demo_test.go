@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/d2i/d2i/replay"
 )
 
 // TestDemoEndToEnd runs the whole migration on a small generated org and
@@ -45,10 +47,11 @@ func TestDemoEndToEnd(t *testing.T) {
 	if res.intercomAfterReplay["conversation"] == 0 || res.intercomAfterReplay["contact"] == 0 {
 		t.Errorf("replay wrote nothing: %v", res.intercomAfterReplay)
 	}
-	written, err := writtenFromLogs(res.logDir)
+	counts, err := replay.ReadLogs(res.logDir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	written, _ := writtenBySource(counts)
 	for table, n := range written {
 		if n != 0 {
 			t.Errorf("after rollback the report would still count %d %s as written", n, table)
@@ -57,7 +60,7 @@ func TestDemoEndToEnd(t *testing.T) {
 
 	var out bytes.Buffer
 	res.print(&out)
-	for _, want := range []string{res.snapshot, res.staging, res.logDir, "reconciliation.md", "notifications"} {
+	for _, want := range []string{res.snapshot, res.staging, res.logDir, "index.html", "notifications"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out.String())
 		}
@@ -69,7 +72,11 @@ func assertEveryRowAccounted(t *testing.T, res *demoResult) {
 	if len(res.reconciliation) == 0 {
 		t.Fatal("no reconciliation rows")
 	}
+	notes := map[string]int64{}
 	for _, row := range res.reconciliation {
+		if row.Object == "conversation_parts" && row.SourceTable != "email" {
+			notes[row.SourceTable] = row.Staged
+		}
 		if !row.OK() {
 			t.Errorf("%s (%s) does not balance: %+v", row.Object, row.SourceTable, row)
 		}
@@ -77,7 +84,14 @@ func assertEveryRowAccounted(t *testing.T, res *demoResult) {
 			t.Errorf("%s: staged %d but written %d", row.Object, row.Staged, *row.Written)
 		}
 	}
-	for _, name := range []string{"reconciliation.md", "reconciliation.csv"} {
+	for _, table := range []string{"phonecall", "task", "appointment"} {
+		if notes[table] == 0 {
+			t.Errorf("no %s staged as a conversation note: %v", table, notes)
+		}
+	}
+	for _, name := range []string{"index.html", "reconciliation.md", "reconciliation.csv", "reviewer_sample.md",
+		"validation.md", "flow_inventory.md", "channel_assets.md", "routing_inventory.md", "sla_inventory.md",
+		"plan.md", "writelog_audit.md"} {
 		if _, err := os.Stat(filepath.Join(res.reports, name)); err != nil {
 			t.Errorf("report %s: %v", name, err)
 		}

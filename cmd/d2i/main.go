@@ -38,6 +38,7 @@ type verb struct {
 
 func verbs() []verb {
 	return []verb{
+		{"discover", "scope a migration from the org's metadata and counts", runDiscover},
 		{"snapshot", "export Dataverse tables to a Parquet snapshot", runSnapshot},
 		{"map", "propose a mapping file from a snapshot, or confirm one", runMap},
 		{"transform", "build Intercom-shaped staging tables from a snapshot", runTransform},

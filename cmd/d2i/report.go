@@ -5,101 +5,169 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/d2i/d2i/replay"
 	"github.com/d2i/d2i/report"
 )
 
 type reportOptions struct {
-	db     string
-	logDir string
-	out    string
-	log    logOptions
+	db         string
+	logDir     string
+	verifyDir  string
+	out        string
+	sampleSize int
+	seed       int64
+	rate       int
+	capMB      int64
+	log        logOptions
 }
 
 func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 	var o reportOptions
-	fs := newFlagSet("report", "report --db FILE --out DIR [--log-dir DIR] [flags]",
-		`  d2i report --db staging.duckdb --log-dir writelog --out reports
+	fs := newFlagSet("report", "report --db FILE --out DIR [--log-dir DIR] [--verify-dir DIR] [flags]",
+		`  d2i report --db staging.duckdb --out reports
+  d2i report --db staging.duckdb --log-dir writelog --verify-dir verify --out reports
 
-Without --log-dir the report stops at "staged"; with it, the write log adds
-what reached Intercom.`, stdout)
+Writes one Markdown and one CSV file per report, and index.html linking them
+with charts: reconciliation, reviewer's sample, validation, flow inventory,
+channel assets, routing and SLA inventories, the replay plan and, with
+--log-dir, the write-log audit. Without --log-dir the reconciliation stops at
+"staged"; with it, the write log adds what reached Intercom and what a
+rollback took back; --verify-dir adds what 'd2i verify' read back equal.`, stdout)
 	fs.StringVar(&o.db, "db", "", "staging DuckDB file written by 'd2i transform'")
 	fs.StringVar(&o.logDir, "log-dir", "", "write-log directory of 'd2i replay' (optional)")
-	fs.StringVar(&o.out, "out", "", "directory for reconciliation.md and reconciliation.csv")
+	fs.StringVar(&o.verifyDir, "verify-dir", "", "--out directory of 'd2i verify' (optional)")
+	fs.StringVar(&o.out, "out", "", "directory for the reports and index.html")
+	fs.IntVar(&o.sampleSize, "sample-size", report.DefaultSampleSize,
+		fmt.Sprintf("conversations in the reviewer's sample (%d-%d)", report.MinSampleSize, report.MaxSampleSize))
+	fs.Int64Var(&o.seed, "seed", 1, "seed of the reviewer's sample: the same seed picks the same conversations")
+	fs.IntVar(&o.rate, "rate", replay.DefaultRatePerMinute, "requests per minute the replay plan assumes")
+	fs.Int64Var(&o.capMB, "attachment-cap-mb", report.DefaultAttachmentCapBytes>>20,
+		"attachments larger than this (MiB) are listed as channel assets")
 	o.log.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if o.db == "" || o.out == "" {
-		return usagef("--db and --out are required")
-	}
-	if err := requireFile(o.db, "run 'd2i transform' first"); err != nil {
+	if err := o.validate(); err != nil {
 		return err
-	}
-	if o.logDir != "" {
-		if err := requireDir(o.logDir, "the replay's --log-dir"); err != nil {
-			return err
-		}
 	}
 	logger, err := o.log.logger()
 	if err != nil {
 		return err
 	}
 
-	res, err := buildReport(ctx, o.db, o.logDir, o.out, logger)
+	res, err := buildReport(ctx, o.config(logger))
 	if err != nil {
 		return err
 	}
 
-	fmt.Fprintf(stdout, "reports written to %s (reconciliation.md, reconciliation.csv)\n", o.out)
+	fmt.Fprintf(stdout, "%d reports written to %s; open %s\n", len(res.Docs), o.out,
+		filepath.Join(o.out, report.IndexFile))
 	if !res.AllOK {
-		return fmt.Errorf("reconciliation: some objects do not conserve their rows; see %s/reconciliation.md", o.out)
+		return fmt.Errorf("reconciliation: some source tables need a look (✗); see %s",
+			filepath.Join(o.out, "reconciliation.md"))
 	}
 	return nil
 }
 
-func buildReport(ctx context.Context, db, logDir, out string, logger *slog.Logger) (*report.Result, error) {
-	written, err := writtenFromLogs(logDir)
-	if err != nil {
-		return nil, err
+func (o reportOptions) validate() error {
+	if o.db == "" || o.out == "" {
+		return usagef("--db and --out are required")
 	}
-	return report.Build(ctx, report.Config{DBPath: db, OutDir: out, Written: written, Logger: logger})
-}
-
-// writtenFromLogs turns the write log's per-kind counts into the report's
-// per-stage-table counts; an absent log directory means nothing was replayed.
-func writtenFromLogs(logDir string) (map[string]int64, error) {
-	if logDir == "" {
-		return nil, nil
+	if o.rate <= 0 || o.capMB <= 0 {
+		return usagef("--rate and --attachment-cap-mb must be positive")
 	}
-	counts, err := replay.ReadLogs(logDir)
-	if err != nil {
-		return nil, fmt.Errorf("read write logs in %s: %w", logDir, err)
+	if err := requireFile(o.db, "run 'd2i transform' first"); err != nil {
+		return err
 	}
-
-	tableOf := map[string]string{
-		"data_attribute":    "data_attributes",
-		"company":           "companies",
-		"contact":           "contacts",
-		"conversation":      "conversations",
-		"conversation_part": "conversation_parts",
-	}
-	written := map[string]int64{}
-	// An object an earlier, interrupted run created and a later run found
-	// again is written all the same; one a rollback undid is not.
-	add := func(byKind map[string]int, sign int64) {
-		for kind, n := range byKind {
-			if table, ok := tableOf[kind]; ok {
-				written[table] += sign * int64(n)
-			}
+	for _, d := range []struct{ path, what string }{{o.logDir, "the replay's --log-dir"},
+		{o.verifyDir, "the --out of 'd2i verify'"}} {
+		if d.path == "" {
+			continue
+		}
+		if err := requireDir(d.path, d.what); err != nil {
+			return err
 		}
 	}
-	add(counts.Written, 1)
-	add(counts.Existing, 1)
-	add(counts.Undone, -1)
+	return nil
+}
+
+func (o reportOptions) config(logger *slog.Logger) report.Config {
+	return report.Config{DBPath: o.db, OutDir: o.out, LogDir: o.logDir, VerifyDir: o.verifyDir,
+		AttachmentCap: o.capMB << 20, Logger: logger,
+		Sample: &report.SampleInput{Size: o.sampleSize, Seed: o.seed, LogDir: o.logDir, VerifyDir: o.verifyDir},
+		Plan:   &report.PlanInput{RatePerMinute: o.rate}}
+}
+
+// buildReport fills in what the write logs and a replay plan say, then
+// builds every report. cfg.Plan carries only the rate on the way in.
+func buildReport(ctx context.Context, cfg report.Config) (*report.Result, error) {
+	if cfg.LogDir != "" {
+		counts, err := replay.ReadLogs(cfg.LogDir)
+		if err != nil {
+			return nil, fmt.Errorf("read write logs in %s: %w", cfg.LogDir, err)
+		}
+		cfg.Written, cfg.RolledBack = writtenBySource(counts)
+	}
+	if cfg.Plan != nil {
+		plan, err := planInput(ctx, cfg.DBPath, cfg.LogDir, cfg.Plan.RatePerMinute)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Plan = plan
+	}
+	return report.Build(ctx, cfg)
+}
+
+// writtenBySource turns the write log's counts into the reconciliation's:
+// objects in Intercom now and objects a rollback took back, per source
+// table. An object an earlier, interrupted run created and a later run found
+// again is written all the same.
+func writtenBySource(c *replay.LogCounts) (written, rolledBack map[string]int64) {
+	reconciled := map[string]bool{replay.KindCompany: true, replay.KindContact: true,
+		replay.KindConversation: true, replay.KindConversationPart: true}
+	written, rolledBack = map[string]int64{}, map[string]int64{}
+	for ks, n := range c.WrittenBySource {
+		if reconciled[ks.Kind] {
+			written[ks.SourceTable] += int64(n)
+		}
+	}
+	for ks, n := range c.ExistingBySource {
+		if reconciled[ks.Kind] {
+			written[ks.SourceTable] += int64(n)
+		}
+	}
+	for ks, n := range c.UndoneBySource {
+		if reconciled[ks.Kind] {
+			written[ks.SourceTable] -= int64(n)
+			rolledBack[ks.SourceTable] += int64(n)
+		}
+	}
 	for table, n := range written {
 		written[table] = max(n, 0)
 	}
-	return written, nil
+	written["data_attributes"] = int64(c.Written[replay.KindDataAttribute] + c.Existing[replay.KindDataAttribute] -
+		c.Undone[replay.KindDataAttribute])
+	return written, rolledBack
+}
+
+// planInput runs replay's planner over the staging database. A plan that
+// stops (an unmatched admin) is still a plan worth reading; the stop itself
+// is replay's to report, so it is logged here, not returned.
+func planInput(ctx context.Context, db, logDir string, rate int) (*report.PlanInput, error) {
+	p, err := replay.Plan(ctx, replay.PlanConfig{DBPath: db, RatePerMinute: rate, LogDir: logDir})
+	if p == nil {
+		return nil, fmt.Errorf("replay plan: %w", err)
+	}
+	in := &report.PlanInput{Staging: filepath.Base(db), RatePerMinute: p.RatePerMinute,
+		OtherReads: int64(p.WorkspaceReads), Duration: p.Duration, Checklist: p.Checklist}
+	for _, k := range p.Kinds {
+		in.Kinds = append(in.Kinds, report.PlanKind{Kind: k.Kind, Records: int64(k.Objects),
+			Writes: int64(k.Writes), Reads: int64(k.Reads), Duration: k.Duration})
+	}
+	if err != nil {
+		slog.Default().Warn("replay plan stops early", "err", err)
+	}
+	return in, nil
 }

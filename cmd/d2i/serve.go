@@ -21,7 +21,10 @@ type serveOptions struct {
 	seed   int64
 	cases  int
 	budget int
-	log    logOptions
+	// omnichannel gives the org conversations, sessions, transcripts and
+	// recordings (msdyn_ tables); without it they are absent, as in most orgs.
+	omnichannel bool
+	log         logOptions
 }
 
 func runServe(ctx context.Context, args []string, stdout io.Writer) error {
@@ -38,6 +41,7 @@ admins and teams of the same generated org, so that a replay of it matches them.
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address to listen on")
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the generated org")
 	fs.IntVar(&o.cases, "cases", 2000, "cases in the generated org")
+	fs.BoolVar(&o.omnichannel, "omnichannel", false, "give the org Omnichannel conversations, sessions, transcripts and voice recordings")
 	fs.IntVar(&o.budget, "budget", 0, "requests allowed per throttling window before 429 (0: the emulator's default)")
 	o.log.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -59,7 +63,7 @@ admins and teams of the same generated org, so that a replay of it matches them.
 	}
 	defer l.Close()
 
-	org, err := sampleorg.New(sampleorg.Options{Seed: o.seed, Cases: o.cases})
+	org, err := sampleorg.New(sampleorg.Options{Seed: o.seed, Cases: o.cases, Omnichannel: o.omnichannel})
 	if err != nil {
 		return fmt.Errorf("generate org: %w", err)
 	}

@@ -13,8 +13,14 @@ import (
 	"github.com/d2i/d2i/snapshot"
 )
 
-// coreTables are the tables the migration of cases, contacts and companies reads.
-var coreTables = []string{"account", "contact", "incident", "email", "activityparty", "systemuser", "queue", "queueitem"}
+// demoTables are what the demo snapshots: the tables the migration of
+// cases, contacts, companies and their activities reads, and the small
+// configuration tables the admin inventories read (flows, SLAs,
+// entitlements, queue members). Attachments are left out to keep the demo
+// quick; 'd2i snapshot' reads them by default.
+var demoTables = []string{"account", "contact", "incident", "email", "activityparty", "systemuser", "queue",
+	"queueitem", "phonecall", "task", "appointment", "queuemembership", "workflow", "sla", "slaitem",
+	"slakpiinstance", "entitlement", "entitlementchannel"}
 
 type snapshotOptions struct {
 	orgURL         string

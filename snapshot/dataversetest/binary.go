@@ -46,6 +46,10 @@ func (s *Server) binaryValue(w http.ResponseWriter, r *http.Request, set, id, co
 		writeError(w, http.StatusNotFound, errQuery, fmt.Sprintf("Resource not found for the segment '%s'.", set))
 		return
 	}
+	if isFileColumn(e, col) {
+		s.fileValue(w, r, table, id, col)
+		return
+	}
 	if binaryColumns[table] != col {
 		writeError(w, http.StatusBadRequest, errQuery, fmt.Sprintf("The emulator serves $value for binary columns only, not '%s.%s'.", table, col))
 		return

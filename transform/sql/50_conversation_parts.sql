@@ -1,4 +1,4 @@
--- Builds stage.conversation_parts and rejects.conversation_parts from
+-- Builds the email parts (temp part_candidates) and rejects.conversation_parts from
 -- email_rows regarding a case, with authors from activityparty_rows (senders),
 -- contact_map, stage.admins and stage.conversations. Emails about anything
 -- else, and all activityparty rows (consumed here), are counted out of scope.
@@ -58,29 +58,22 @@ select
     end as fate
 from email_resolved r;
 
-create table stage.conversation_parts as
-with parts as (
-    select
-        f.*,
-        row_number() over (partition by f.conversation_source_id order by f.sent_at nulls last, f.activityid)
-            as part_order
-    from email_fate f
-    where f.fate is null and f.body is not null
-)
+-- the parts this file contributes; 58_parts_order.sql orders them together
+-- with the activity notes of 55_activity_notes.sql.
+create or replace temp table part_candidates as
 select
     'email' as source_table,
     activityid as source_id,
     conversation_source_id,
-    cast(part_order as integer) as part_order,
+    conversation_ord,
     case when outgoing then 'admin' else 'contact' end as author_type,
     contact_source_id,
     admin_source_id,
     'comment' as message_type,
     body,
-    unix_s(sent_at) as created_at,
-    row_number() over (order by conversation_ord, part_order) as ord
-from parts
-order by ord;
+    sent_at
+from email_fate
+where fate is null and body is not null;
 
 insert into reports.notes
 select 'conversation_parts', 'email', activityid,
@@ -126,6 +119,6 @@ where fate in ('out_of_scope', 'unsent')
 order by activityid;
 
 insert into reports.out_of_scope
-select 'activityparty', activitypartyid, 'consumed as email participants'
+select 'activityparty', activitypartyid, 'consumed as email and appointment participants'
 from activityparty_rows
 order by activitypartyid;

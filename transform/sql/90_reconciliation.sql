@@ -52,7 +52,10 @@ with objects (source_table, object) as (
         ('incident', 'conversations'),
         ('email', 'conversation_parts'),
         ('activityparty', 'email_participants'),
-        ('queueitem', 'case_routing')
+        ('queueitem', 'case_routing'),
+        ('phonecall', 'conversation_parts'),
+        ('task', 'conversation_parts'),
+        ('appointment', 'conversation_parts')
 )
 select
     o.object,
@@ -73,18 +76,20 @@ join objects o on o.source_table = t.source_table
 join fate_count f on f.source_table = t.source_table
 order by t.ord;
 
+-- keyed by source table too: one object (conversation_parts) is fed by
+-- several tables (emails, phone calls, tasks, appointments).
 create table reports.rejects_by_reason as
-select object, rule, reason, count(*) as rows
+select object, source_table, rule, reason, count(*) as rows
 from (
-    select 'admins' as object, rule, reason from rejects.admins
-    union all select 'teams', rule, reason from rejects.teams
-    union all select 'companies', rule, reason from rejects.companies
-    union all select 'contacts', rule, reason from rejects.contacts
-    union all select 'conversations', rule, reason from rejects.conversations
-    union all select 'conversation_parts', rule, reason from rejects.conversation_parts
+    select 'admins' as object, source_table, rule, reason from rejects.admins
+    union all select 'teams', source_table, rule, reason from rejects.teams
+    union all select 'companies', source_table, rule, reason from rejects.companies
+    union all select 'contacts', source_table, rule, reason from rejects.contacts
+    union all select 'conversations', source_table, rule, reason from rejects.conversations
+    union all select 'conversation_parts', source_table, rule, reason from rejects.conversation_parts
 )
-group by object, rule, reason
-order by object, rule, reason;
+group by object, source_table, rule, reason
+order by object, source_table, rule, reason;
 
 create table reports.out_of_scope_by_reason as
 select source_table, reason, count(*) as rows

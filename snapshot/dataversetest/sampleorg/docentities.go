@@ -16,6 +16,7 @@ func moreEntities() []*Entity {
 		entitlementtemplateEntity(), entitlementEntity(), entitlementchannelEntity(),
 		languagelocaleEntity(), categoryEntity(), knowledgearticleEntity(), knowledgearticlescategoriesEntity(),
 		workflowEntity(), warrantyclaimEntity(),
+		ocliveworkitemEntity(), ocsessionEntity(), transcriptEntity(), ocrecordingEntity(), // omnichannel.go
 	}
 }
 

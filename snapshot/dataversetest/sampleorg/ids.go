@@ -16,6 +16,7 @@ var tableCodes = map[string]byte{
 	"slakpiinstance": 0x13, "incidentresolution": 0x14, "phonecall": 0x15, "task": 0x16, "appointment": 0x17,
 	"activitymimeattachment": 0x18, "languagelocale": 0x19, "category": 0x1a, "knowledgearticle": 0x1b,
 	"knowledgearticlescategories": 0x1c, "workflow": 0x1d, "new_warrantyclaim": 0x1e,
+	"msdyn_ocliveworkitem": 0x1f, "msdyn_ocsession": 0x20, "msdyn_transcript": 0x21, "msdyn_ocrecording": 0x22,
 }
 
 // hash64 mixes the seed, a label and an index into 64 well-spread bits.

@@ -35,6 +35,9 @@ import (
 type Options struct {
 	Seed  int64
 	Cases int // number of incidents; 0 means 2000
+	// Omnichannel adds conversations, sessions, transcripts and voice
+	// recordings (omnichannel.go); off, the org has no msdyn_ tables.
+	Omnichannel bool
 }
 
 // Ref is a lookup value: the target table, its primary key and its primary
@@ -69,6 +72,8 @@ type Org struct {
 	partyStart []int
 	// lay holds the layouts of the child tables added after the first eight.
 	lay map[string]*layout
+	// omnichannel: the org has the msdyn_ tables (Options.Omnichannel).
+	omnichannel bool
 }
 
 // Tables lists the generated tables in dependency order.
@@ -96,7 +101,7 @@ func New(opt Options) (*Org, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sampleorg: %w", err)
 	}
-	o := &Org{seed: opt.Seed, cases: opt.Cases, schemas: s}
+	o := &Org{seed: opt.Seed, cases: opt.Cases, omnichannel: opt.Omnichannel, schemas: s}
 	n := opt.Cases
 	o.counts = map[string]int{
 		"systemuser": 8 + n/400,
@@ -112,6 +117,9 @@ func New(opt Options) (*Org, error) {
 	o.counts["activityparty"] = o.partyStart[len(o.partyStart)-1]
 	o.counts["annotation"] += o.contactNotes()
 	o.addServiceTables()
+	if o.omnichannel {
+		o.addOmnichannel()
+	}
 	return o, nil
 }
 
@@ -174,7 +182,13 @@ func locate(j int, starts []int, nParents int, per func(int) int) (int, int) {
 }
 
 // Tables returns the generated tables' logical names in dependency order.
-func (o *Org) Tables() []string { return append([]string(nil), tableOrder...) }
+func (o *Org) Tables() []string {
+	t := append([]string(nil), tableOrder...)
+	if o.omnichannel {
+		t = append(t, omnichannelTables...)
+	}
+	return t
+}
 
 // Entity returns a table's schema, or nil for a table the org does not have.
 func (o *Org) Entity(table string) *Entity {
@@ -213,7 +227,7 @@ func (o *Org) Row(table string, i int) (Row, error) {
 	case "activityparty":
 		r = o.activitypartyRow(i)
 	case "annotation":
-		r = o.annotationRow(i)
+		r = o.noteRow(i)
 	default:
 		gen := moreRows[table]
 		if gen == nil {
@@ -234,7 +248,12 @@ func (o *Org) Row(table string, i int) (Row, error) {
 // the generators reach primaryName, which reads this map).
 var moreRows map[string]func(*Org, int) Row
 
-func init() { moreRows = moreRowGenerators() }
+func init() {
+	moreRows = moreRowGenerators()
+	for t, gen := range omnichannelRowGenerators() {
+		moreRows[t] = gen
+	}
+}
 
 func moreRowGenerators() map[string]func(*Org, int) Row {
 	return map[string]func(*Org, int) Row{
