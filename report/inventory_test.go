@@ -46,6 +46,13 @@ func TestInventoriesOnSampleOrg(t *testing.T) {
 		if invCSVRow(t, doc.CSV, "name", "Copy Due Date")["touches_cases"] != "false" {
 			t.Error("Copy Due Date (a SharePoint flow) is marked as touching cases")
 		}
+		// every workflow the sample org serves parses, the real XAML included,
+		// steps and all
+		for _, bad := range []string{"could not be read", "Steps not listed"} {
+			if strings.Contains(doc.Markdown, bad) {
+				t.Errorf("flow inventory says %q:\n%s", bad, doc.Markdown)
+			}
+		}
 	})
 
 	t.Run("channel_assets", func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"io/fs"
 	"path"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -109,7 +110,7 @@ func (o *Org) workflowRow(i int) Row {
 	row := o.configRow(i, anchor.AddDate(-2, 0, 3*i), true)
 	row["name"], row["description"], row["category"], row["mode"] = d.name, nilIfEmpty(d.description), d.category, d.mode
 	row["scope"], row["type"], row["primaryentity"], row["ismanaged"] = d.scope, 1, d.primary, false
-	row["clientdata"], row["xaml"], row["triggeroncreate"] = nilIfEmpty(d.clientdata), nilIfEmpty(d.xaml), d.onCreate
+	row["clientdata"], row["xaml"], row["triggeroncreate"] = nilIfEmpty(d.clientdata), nilIfEmpty(o.ownXAML(d.xaml, i)), d.onCreate
 	row["uniquename"] = "new_" + strings.ToLower(strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(d.name))
 	row["statecode"], row["statuscode"] = d.state, d.state+1
 	if d.category == 0 && d.primary == "incident" && d.state == 1 {
@@ -117,4 +118,17 @@ func (o *Org) workflowRow(i int) Row {
 	}
 	row["modifiedon"] = row["createdon"].(time.Time).AddDate(0, 2, 0)
 	return row
+}
+
+var xamlClass = regexp.MustCompile(`x:Class="XrmWorkflow[^"]*"`)
+
+// ownXAML names the row's own workflow id in the XAML's x:Class, as
+// Dynamics does for a definition: the real files embedded here carry the id
+// they had in their source org.
+func (o *Org) ownXAML(xaml string, i int) string {
+	if xaml == "" {
+		return ""
+	}
+	id := strings.ReplaceAll(o.ID("workflow", i), "-", "")
+	return xamlClass.ReplaceAllLiteralString(xaml, `x:Class="XrmWorkflow`+id+`"`)
 }
