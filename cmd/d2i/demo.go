@@ -94,7 +94,7 @@ type demoResult struct {
 	intercomAfterReplay                map[string]int
 	rollback                           *replay.RollbackSummary
 	intercomAfterRollback              map[string]int
-	emulators                          *emulators // still running only with keepServing
+	emulators                          *emulators // closed when the demo returns, unless keepServing
 }
 
 func demo(ctx context.Context, o demoOptions, logger *slog.Logger, progressOut io.Writer) (*demoResult, error) {
@@ -119,9 +119,8 @@ func demo(ctx context.Context, o demoOptions, logger *slog.Logger, progressOut i
 		return nil, fmt.Errorf("generate org: %w", err)
 	}
 	emu := startEmulators(org, o.intercomPer10s, o.keepServing)
-	if o.keepServing {
-		res.emulators = emu
-	} else {
+	res.emulators = emu
+	if !o.keepServing {
 		defer emu.close()
 	}
 	logger.Info("demo: org generated", "cases", o.cases, "seed", o.seed,

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -38,6 +39,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Errorf("notifications = %d, want 0", res.notifications)
 	}
 	assertEveryRowAccounted(t, res)
+	assertReportsHoldNoSecretOrBody(t, res)
 	assertSnapshotOpensInDuckDB(t, res.snapshot, "incident")
 	for kind, n := range res.intercomAfterRollback {
 		if n != 0 {
@@ -131,4 +133,73 @@ func TestDemoRefusesForeignDirectory(t *testing.T) {
 	if _, statErr := os.Stat(filepath.Join(dir, "precious.txt")); statErr != nil {
 		t.Errorf("foreign file removed: %v", statErr)
 	}
+}
+
+// assertReportsHoldNoSecretOrBody reads every file of the report folder: no
+// credential, no message body (of a part or a case description), and no
+// e-mail address in the reports that do not need one to be useful.
+func assertReportsHoldNoSecretOrBody(t *testing.T, res *demoResult) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(res.reports, "*"))
+	if err != nil || len(files) < 10 {
+		t.Fatalf("report folder holds %d files (%v)", len(files), err)
+	}
+	secrets := []string{res.emulators.token, res.emulators.creds.ClientSecret}
+	bodies := stagedBodyExcerpts(t, res.staging)
+	email := regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`)
+	needsEmail := map[string]bool{"routing_inventory": true, "reviewer_sample": true, "validation": true}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, name := string(b), strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
+		for _, s := range secrets {
+			if s != "" && strings.Contains(text, s) {
+				t.Errorf("%s holds a credential", f)
+			}
+		}
+		for _, body := range bodies {
+			if strings.Contains(text, body) {
+				t.Errorf("%s holds a message body: %q", f, body)
+			}
+		}
+		if m := email.FindString(text); m != "" && !needsEmail[name] {
+			t.Errorf("%s holds an e-mail address (%s) it does not need", f, m)
+		}
+	}
+}
+
+// stagedBodyExcerpts returns a 30-character stretch of plain text from each
+// of the longest staged bodies: enough to recognise one anywhere.
+func stagedBodyExcerpts(t *testing.T, staging string) []string {
+	t.Helper()
+	db, err := sql.Open("duckdb", staging+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`select b from (
+			select regexp_replace(body, '<[^>]*>', ' ', 'g') as b from stage.conversation_parts
+			union all select regexp_replace(body, '<[^>]*>', ' ', 'g') from stage.conversations)
+		where length(trim(b)) >= 60 and b not like '%&%' order by length(b) desc, b limit 200`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var b string
+		if err := rows.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		b = strings.Join(strings.Fields(b), " ")
+		if len(b) >= 50 {
+			out = append(out, b[10:40])
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no staged body to look for")
+	}
+	return out
 }
