@@ -13,6 +13,7 @@ type Company struct {
 	Name             string          `json:"name"`
 	Website          string          `json:"website"`
 	Industry         string          `json:"industry"`
+	Size             int64           `json:"size"`
 	RemoteCreatedAt  int64           `json:"remote_created_at"`
 	CustomAttributes json.RawMessage `json:"custom_attributes,omitempty"`
 }
@@ -24,6 +25,7 @@ type CompanyRequest struct {
 	Name             string          `json:"name,omitempty"`
 	Website          string          `json:"website,omitempty"`
 	Industry         string          `json:"industry,omitempty"`
+	Size             int64           `json:"size,omitempty"`
 	RemoteCreatedAt  int64           `json:"remote_created_at,omitempty"`
 	CustomAttributes json.RawMessage `json:"custom_attributes,omitempty"`
 }

@@ -11,6 +11,7 @@ type Contact struct {
 	Role             string         `json:"role"`
 	ExternalID       string         `json:"external_id"`
 	Email            string         `json:"email"`
+	CreatedAt        int64          `json:"created_at"`
 	CustomAttributes map[string]any `json:"custom_attributes"`
 }
 
@@ -22,6 +23,7 @@ type ContactRequest struct {
 	Name             string          `json:"name,omitempty"`
 	Phone            string          `json:"phone,omitempty"`
 	SignedUpAt       int64           `json:"signed_up_at,omitempty"`
+	Unsubscribed     bool            `json:"unsubscribed_from_emails,omitempty"` // false is Intercom's default
 	CustomAttributes json.RawMessage `json:"custom_attributes,omitempty"`
 }
 

@@ -58,7 +58,10 @@ func (r *runner) conversation(ctx context.Context, c stageConversation) error {
 	if err := r.conversationAttributes(ctx, c, convID); err != nil {
 		return r.skipRest(err, c, nil, "attributes failed")
 	}
-	return r.conversationState(ctx, c, convID)
+	if err := r.conversationState(ctx, c, convID); err != nil {
+		return err
+	}
+	return r.tagConversation(ctx, c, convID)
 }
 
 // skipRest records the steps left undone after err; fatal errors pass through.
@@ -132,6 +135,9 @@ func (r *runner) partOp(c stageConversation, p stagePart, convID string, starter
 	if p.AuthorType == "admin" {
 		r.mu.Lock()
 		req.AdminID = r.admins[p.AdminSourceID]
+		if req.AdminID == "" {
+			req.AdminID = r.actor // an unmatched owner let through by UnassignedOK
+		}
 		r.mu.Unlock()
 		req.Type = "admin"
 		if p.MessageType == "note" || r.cfg.RepliesAsNotes {

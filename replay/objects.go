@@ -41,6 +41,12 @@ func (r *runner) dataAttributes(ctx context.Context) error {
 			if _, err := r.e.write(ctx, r.unarchiveOp(a, d)); err != nil && !isOpFailure(err) {
 				return err
 			}
+		case ok && r.attrCreateUncertain(a):
+			// Our create committed but its answer was lost (a crash): settle
+			// it by lookup, so that the log, and so rollback, owns it.
+			if _, err := r.e.write(ctx, r.attrOp(a)); err != nil && !isOpFailure(err) {
+				return err
+			}
 		case ok:
 			r.e.count(KindDataAttribute, r.attrResult(a))
 		default:
@@ -112,6 +118,13 @@ func (r *runner) attrResult(a stageAttr) result {
 		}
 	}
 	return resultExisting
+}
+
+// attrCreateUncertain says an earlier run sent the create of a and never
+// learnt its outcome.
+func (r *runner) attrCreateUncertain(a stageAttr) bool {
+	st := r.e.prior[KindDataAttribute+":"+attrSourceID(a)+":create"]
+	return st != nil && st.intent != nil && !st.done
 }
 
 func attrSourceID(a stageAttr) string { return a.Model + "." + a.Name }
@@ -290,7 +303,7 @@ func (r *runner) replayCompanies(ctx context.Context) error {
 
 func (r *runner) companyOp(c stageCompany) op {
 	req := CompanyRequest{CompanyID: c.CompanyID, Name: c.Name, Website: c.Website, Industry: c.Industry,
-		RemoteCreatedAt: c.RemoteCreatedAt, CustomAttributes: c.CustomAttributes}
+		Size: c.Size, RemoteCreatedAt: c.RemoteCreatedAt, CustomAttributes: c.CustomAttributes}
 	o := op{kind: KindCompany, sourceTable: c.SourceTable, sourceID: c.SourceID, step: "upsert",
 		method: "POST", path: "/companies", body: req}
 	o.prepare = func(ctx context.Context) (json.RawMessage, error) {

@@ -33,17 +33,20 @@ func (r *runner) replayContacts(ctx context.Context) error {
 
 func (r *runner) contactOp(c stageContact) op {
 	req := ContactRequest{Role: c.Role, ExternalID: c.ExternalID, Email: c.Email, Name: c.Name,
-		Phone: c.Phone, SignedUpAt: c.SignedUpAt, CustomAttributes: c.CustomAttributes}
+		Phone: c.Phone, SignedUpAt: c.SignedUpAt, Unsubscribed: c.Unsubscribed, CustomAttributes: c.CustomAttributes}
 	if req.Role == "" {
 		req.Role = "user"
 	}
 	o := op{kind: KindContact, sourceTable: c.SourceTable, sourceID: c.SourceID, step: "create",
 		method: "POST", path: "/contacts", body: req}
+	// firstTry is when the earliest unanswered attempt was sent (resolve is
+	// told before any resend); see conflictOutcome.
+	var firstTry time.Time
 	o.send = func(ctx context.Context, uncertain bool) (outcome, error) {
 		ct, err := r.e.c.CreateContact(ctx, req)
 		var cf *Conflict
 		if errors.As(err, &cf) {
-			return r.conflictOutcome(ctx, c, cf, uncertain)
+			return r.conflictOutcome(ctx, c, cf, uncertain, firstTry)
 		}
 		if err != nil {
 			return outcome{}, err
@@ -59,7 +62,10 @@ func (r *runner) contactOp(c stageContact) op {
 	}
 	if req.Role != "lead" {
 		// Users need no lookup: a resend gets a 409 naming the contact.
-		o.resolve = func(context.Context, time.Time, *Record) (outcome, bool, error) {
+		o.resolve = func(_ context.Context, at time.Time, _ *Record) (outcome, bool, error) {
+			if firstTry.IsZero() || at.Before(firstTry) {
+				firstTry = at
+			}
 			return outcome{}, false, nil
 		}
 	}
@@ -69,7 +75,7 @@ func (r *runner) contactOp(c stageContact) op {
 // conflictOutcome decides what a 409 on create means: our own contact
 // (its dynamics_contact_id matches) or a genuine duplicate, which fails.
 func (r *runner) conflictOutcome(ctx context.Context, c stageContact, cf *Conflict,
-	uncertain bool) (outcome, error) {
+	uncertain bool, firstTry time.Time) (outcome, error) {
 	if cf.ExistingID == "" {
 		return outcome{}, fmt.Errorf("contact %s: conflict names no existing contact: %w", c.SourceID, cf)
 	}
@@ -82,9 +88,11 @@ func (r *runner) conflictOutcome(ctx context.Context, c stageContact, cf *Confli
 		return outcome{}, fmt.Errorf("contact %s: duplicate of Intercom contact %s (its %s is %v): %w",
 			c.SourceID, cf.ExistingID, sourceAttr, existing.CustomAttributes[sourceAttr], cf)
 	}
-	// After a lost answer the earlier attempt created it; otherwise it was
-	// there before this run (e.g. migrated by hand) and is left alone.
-	return outcome{status: cf.Status, id: cf.ExistingID, existing: !uncertain}, nil
+	// After a lost answer the earlier attempt may have created it; unless it
+	// is older than that attempt, it was there before (e.g. migrated by
+	// hand), and rollback must leave it alone. created_at is whole seconds.
+	ours := uncertain && !firstTry.IsZero() && existing.CreatedAt >= firstTry.Unix()-1
+	return outcome{status: cf.Status, id: cf.ExistingID, existing: !ours}, nil
 }
 
 func (r *runner) searchContact(ctx context.Context, sourceID string, at time.Time) (outcome, bool, error) {

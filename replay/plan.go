@@ -24,6 +24,12 @@ type PlanConfig struct {
 	// not planned again, as a resumed replay would skip it.
 	LogDir string
 	Logger *slog.Logger
+	// Sample, Seed, Tag and UnassignedOK are replay's (Config): the plan
+	// counts the sample's requests and the tagging.
+	Sample       int
+	Seed         int64
+	Tag          string
+	UnassignedOK bool
 }
 
 // KindPlan is what a replay would send for one kind of op.
@@ -53,7 +59,8 @@ type PlanSummary struct {
 
 // Kinds in the order replay sends them.
 var planKinds = []string{KindDataAttribute, KindCompany, KindContact, KindContactCompany,
-	KindConversation, KindConversationPart, KindConversationAttributes, KindConversationState}
+	KindCollection, KindArticle, KindConversation, KindConversationPart, KindConversationAttributes, KindConversationState,
+	KindTag, KindConversationTag, KindContactTag, KindCompanyTag}
 
 // WorkspaceChecklist lists the workspace settings an Intercom admin turns off
 // for the migration window (and back on after verify): replayed contacts and
@@ -95,6 +102,9 @@ func Plan(ctx context.Context, cfg PlanConfig) (*PlanSummary, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
+	if db, _, err = sampledIfAsked(ctx, db, cfg.DBPath, cfg.Sample, cfg.Seed); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
 	defer db.Close()
 	ws, err := newBlankWorkspace(ctx, db)
 	if err != nil {
@@ -130,7 +140,8 @@ func planRunner(cfg PlanConfig, db *sql.DB, ws *blankWorkspace, prior priorState
 	count := newPlanCounter()
 	e := &executor{c: c, log: sinkLog(count.add), prior: prior, dry: true, logger: logger,
 		sum: &Summary{RunID: "plan", DryRun: true, Kinds: map[string]*KindCounts{}}}
-	r := &runner{cfg: Config{DBPath: cfg.DBPath, DryRun: true, Workers: 4}, db: db, e: e, logger: logger,
+	r := &runner{cfg: Config{DBPath: cfg.DBPath, DryRun: true, Workers: 4, Sample: cfg.Sample, Seed: cfg.Seed,
+		Tag: cfg.Tag, UnassignedOK: cfg.UnassignedOK}, db: db, e: e, logger: logger,
 		companies: map[string]string{}, contacts: map[string]contactRef{}, admins: map[string]string{},
 		teams: map[string]string{}}
 	return r, count, nil
@@ -246,7 +257,7 @@ func (ws *blankWorkspace) RoundTrip(req *http.Request) (*http.Response, error) {
 		return answer(req, http.StatusOK, ws.admins), nil
 	case "/teams":
 		return answer(req, http.StatusOK, ws.teams), nil
-	case "/data_attributes", "/conversations/attributes":
+	case "/data_attributes", "/conversations/attributes", "/tags":
 		return answer(req, http.StatusOK, []byte(`{"type":"list","data":[]}`)), nil
 	case "/companies":
 		return answer(req, http.StatusNotFound,

@@ -31,10 +31,16 @@ var stageRowsPlan = []KindPlan{
 	{Kind: KindCompany, Objects: 2, Writes: 2, Reads: 2},
 	{Kind: KindContact, Objects: 3, Writes: 3},
 	{Kind: KindContactCompany, Objects: 2, Writes: 2},
+	{Kind: KindCollection},
+	{Kind: KindArticle},
 	{Kind: KindConversation, Objects: 3, Writes: 3},
 	{Kind: KindConversationPart, Objects: 6, Writes: 6},
 	{Kind: KindConversationAttributes, Objects: 3, Writes: 3},
 	{Kind: KindConversationState, Objects: 2, Writes: 5},
+	{Kind: KindTag},
+	{Kind: KindConversationTag},
+	{Kind: KindContactTag},
+	{Kind: KindCompanyTag},
 }
 
 func TestPlanCountsStage(t *testing.T) {

@@ -45,6 +45,19 @@ type Config struct {
 	// RequireMapping refuses a staging database built without a confirmed
 	// mapping file (no row in reports.mapping).
 	RequireMapping bool
+
+	// Sample > 0 replays only that many conversations, picked by Seed as
+	// Verify picks them, with what they depend on (sample.go); the objects
+	// are tagged SampleTag(Seed) instead of Tag.
+	Sample int
+	Seed   int64
+	// Tag is put on every conversation, contact and company written, e.g.
+	// DefaultTag; "" tags nothing.
+	Tag string
+	// UnassignedOK replays the conversations of owners and queues that match
+	// no Intercom admin or team unassigned, instead of stopping before
+	// conversations; parts those owners wrote are sent as the acting admin.
+	UnassignedOK bool
 }
 
 // ProgressFunc is told how far a phase is; total is -1 when unknown.
@@ -71,6 +84,10 @@ type Summary struct {
 	DryRun   bool
 	Kinds    map[string]*KindCounts
 	Failures []Failure
+	Settings RunSettings // the sample and tag this run held to
+	// Unassigned lists what UnassignedOK let through; nil when every owner
+	// and queue matched.
+	Unassigned *Unassigned
 }
 
 func (s *Summary) counts(kind string) *KindCounts {
@@ -115,7 +132,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err := r.e.log.Close(); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
-	if !r.e.log.created() {
+	if !r.e.log.created() || r.dropSettingsOnlyLog() {
 		r.e.sum.LogPath = "" // nothing was written, so no log file exists
 	}
 	sort.Slice(r.e.sum.Failures, func(i, j int) bool { return r.e.sum.Failures[i].Op < r.e.sum.Failures[j].Op })
@@ -137,6 +154,11 @@ type runner struct {
 	teams     map[string]string // queue source_id -> team id
 	actor     string
 	unmatched *UnmatchedError
+	tagID     string // the run's tag, once found or created
+
+	// collections maps category source_id -> collection id; written by the
+	// collections step before the articles read it.
+	collections map[string]string
 }
 
 type contactRef struct{ id, role string }
@@ -171,12 +193,8 @@ func newRunner(cfg Config) (*runner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("replay: read earlier write logs: %w", err)
 	}
-	db, err := openStage(cfg.DBPath)
+	db, settings, err := openRunStage(cfg, logger)
 	if err != nil {
-		return nil, fmt.Errorf("replay: %w", err)
-	}
-	if err := checkMapping(db, cfg.DBPath, cfg.RequireMapping, logger); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("replay: %w", err)
 	}
 	run := newRunID()
@@ -185,7 +203,14 @@ func newRunner(cfg Config) (*runner, error) {
 		db.Close()
 		return nil, fmt.Errorf("replay: %w", err)
 	}
-	sum := &Summary{RunID: run, LogPath: lw.path, DryRun: cfg.DryRun, Kinds: map[string]*KindCounts{}}
+	if settings.recorded() {
+		if err := lw.write(settingsRecord(settings, cfg.DryRun)); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("replay: %w", err)
+		}
+	}
+	sum := &Summary{RunID: run, LogPath: lw.path, DryRun: cfg.DryRun, Kinds: map[string]*KindCounts{},
+		Settings: settings}
 	e := &executor{c: c, log: lw, prior: prior, dry: cfg.DryRun, logger: logger, sum: sum}
 	return &runner{cfg: cfg, db: db, e: e, logger: logger, companies: map[string]string{},
 		contacts: map[string]contactRef{}, admins: map[string]string{}, teams: map[string]string{}}, nil
@@ -199,10 +224,14 @@ func (r *runner) run(ctx context.Context) error {
 	}{
 		{"data attributes", r.dataAttributes},
 		{"admins and teams", r.matchPeople},
+		{"unassigned conversations", r.allowUnassigned},
 		{"companies", r.replayCompanies},
 		{"contacts", r.replayContacts},
 		{"contact-company links", r.replayLinks},
+		{"help center", r.replayHelpCenter},
+		{"tag", r.prepareTag},
 		{"conversations", r.replayConversations},
+		{"contact and company tags", r.tagPeople},
 	}
 	for _, s := range steps {
 		if err := s.fn(ctx); err != nil {

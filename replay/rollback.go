@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 )
 
 // RollbackConfig configures Rollback.
@@ -20,6 +21,21 @@ type RollbackConfig struct {
 	RunID   string // undo this run only; empty = every run in LogDir
 	DryRun  bool
 	Logger  *slog.Logger
+
+	// Preview plans the rollback, reading Intercom to find what changed
+	// after our write, and then stops: nothing is sent, nothing logged.
+	Preview bool
+	// Kinds limits the rollback to these kinds (CheckRollbackKinds); empty
+	// means every kind.
+	Kinds []string
+	// Sample > 0 rolls back only that many conversations, with their parts,
+	// state and attributes, picked as replay --sample picks them with Seed.
+	Sample int
+	Seed   int64
+	// HoldBackTolerance: an object whose updated_at is later than our last
+	// write to it by more than this was changed by someone else and is held
+	// back. Zero means DefaultHoldBackTolerance.
+	HoldBackTolerance time.Duration
 
 	Retry      *RetryPolicy
 	HTTPClient *http.Client
@@ -38,10 +54,13 @@ type RollbackSummary struct {
 	RunID    string // the rollback's own run id (its write log)
 	LogPath  string // empty when the rollback wrote nothing
 	DryRun   bool
+	Preview  bool
+	Plan     RollbackPlan   // what the rollback does (or would do), per kind and action
 	Undone   map[string]int // per kind
 	Skipped  map[string]int // undone by an earlier rollback
 	Removed  map[string]int // gone with their conversation (parts, attributes, state)
 	Residue  []Residue
+	HeldBack []HeldBack
 	Failures []Failure
 }
 
@@ -55,11 +74,12 @@ type written struct {
 // Rollback reads the write logs newest first and undoes what they created:
 // conversations, contacts and companies are deleted, links detached, data
 // attributes archived and before-images restored. What the API cannot undo
-// is listed as residue. The rollback is itself logged (step "undo") and can be
-// rerun: an undo that already succeeded is skipped.
+// is listed as residue; what changed in Intercom after our write is held
+// back (listed, not touched). The rollback is itself logged (step "undo")
+// and can be rerun: an undo that already succeeded is skipped.
 func Rollback(ctx context.Context, cfg RollbackConfig) (*RollbackSummary, error) {
-	if cfg.LogDir == "" {
-		return nil, errors.New("rollback: LogDir is required")
+	if err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("rollback: %w", err)
 	}
 	if cfg.Token == "" {
 		t, err := TokenFromEnv()
@@ -77,25 +97,29 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (*RollbackSummary, error)
 		return nil, fmt.Errorf("rollback: %w", err)
 	}
 	defer lock.release()
-	ops, prior, err := readWritten(cfg.LogDir, cfg.RunID)
-	if err != nil {
-		return nil, fmt.Errorf("rollback: %w", err)
-	}
 	c, err := NewClient(ClientOptions{BaseURL: cfg.BaseURL, Token: cfg.Token, HTTPClient: cfg.HTTPClient,
 		Retry: cfg.Retry, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("rollback: %w", err)
 	}
+	steps, prior, err := planRollback(ctx, cfg, c)
+	if err != nil {
+		return nil, fmt.Errorf("rollback: %w", err)
+	}
 	run := newRunID()
+	if cfg.Preview {
+		logger.Info("rollback: preview only, nothing sent", "steps", len(steps))
+		return &RollbackSummary{RunID: run, Preview: true, Plan: planOf(steps)}, nil
+	}
 	lw, err := openLog(cfg.LogDir, run)
 	if err != nil {
 		return nil, fmt.Errorf("rollback: %w", err)
 	}
 	e := &executor{c: c, log: lw, prior: prior, dry: cfg.DryRun, logger: logger,
 		sum: &Summary{Kinds: map[string]*KindCounts{}}}
-	rs := &RollbackSummary{RunID: run, LogPath: lw.path, DryRun: cfg.DryRun, Undone: map[string]int{},
-		Skipped: map[string]int{}, Removed: map[string]int{}}
-	runErr := undoAll(ctx, e, ops, rs)
+	rs := &RollbackSummary{RunID: run, LogPath: lw.path, DryRun: cfg.DryRun, Plan: planOf(steps),
+		Undone: map[string]int{}, Skipped: map[string]int{}, Removed: map[string]int{}}
+	runErr := undoAll(ctx, e, steps, rs)
 	if err := lw.Close(); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
@@ -107,8 +131,46 @@ func Rollback(ctx context.Context, cfg RollbackConfig) (*RollbackSummary, error)
 		rs.Skipped[kind] += kc.Skipped
 	}
 	rs.Failures = e.sum.Failures
-	logger.Info("rollback: finished", "run", run, "residue", len(rs.Residue), "failures", len(rs.Failures))
+	logger.Info("rollback: finished", "run", run, "residue", len(rs.Residue), "held_back", len(rs.HeldBack),
+		"failures", len(rs.Failures))
 	return rs, runErr
+}
+
+func (cfg *RollbackConfig) check() error {
+	switch {
+	case cfg.LogDir == "":
+		return errors.New("LogDir is required")
+	case cfg.Sample < 0:
+		return fmt.Errorf("sample %d: want 0 (everything) or more", cfg.Sample)
+	case cfg.Sample > 0 && len(cfg.Kinds) > 0:
+		return &KindsError{"--sample rolls back conversations only; it cannot be combined with --kind"}
+	case cfg.Preview && cfg.DryRun:
+		return errors.New("preview and dry run exclude each other: a preview logs nothing")
+	}
+	return CheckRollbackKinds(cfg.Kinds)
+}
+
+// planRollback reads the logs, keeps the ops cfg selects and decides each
+// one's undo, holding back what changed in Intercom since our write.
+func planRollback(ctx context.Context, cfg RollbackConfig, c *Client) ([]undoStep, priorState, error) {
+	ops, prior, err := readWritten(cfg.LogDir, cfg.RunID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ops = selectKinds(ops, cfg.Kinds)
+	if cfg.Sample > 0 {
+		ops = selectSample(ops, cfg.Sample, cfg.Seed)
+	}
+	steps := planUndo(c, ops)
+	tolerance := cfg.HoldBackTolerance
+	if tolerance == 0 {
+		tolerance = DefaultHoldBackTolerance
+	}
+	h, err := newHoldBackCheck(c, cfg.LogDir, tolerance)
+	if err != nil {
+		return nil, nil, err
+	}
+	return steps, prior, h.apply(ctx, steps)
 }
 
 // readWritten returns the ops of the selected run(s) whose latest live
@@ -144,51 +206,36 @@ func readWritten(dir, runID string) ([]written, priorState, error) {
 	return ops, l.ps, nil
 }
 
-func undoAll(ctx context.Context, e *executor, ops []written, rs *RollbackSummary) error {
-	deleted := map[string]bool{} // conversation ids this rollback deletes
-	for _, w := range ops {
-		if w.intent.Kind == KindConversation && !w.outcome.Existing && !w.undone {
-			deleted[w.outcome.IntercomID] = true
-		}
-	}
-	for i := len(ops) - 1; i >= 0; i-- {
-		w := ops[i]
-		if err := undoOne(ctx, e, w, deleted, rs); err != nil && !isOpFailure(err) {
+// undoAll runs the steps newest first.
+func undoAll(ctx context.Context, e *executor, steps []undoStep, rs *RollbackSummary) error {
+	for i := len(steps) - 1; i >= 0; i-- {
+		if err := undoOne(ctx, e, steps[i], rs); err != nil && !isOpFailure(err) {
 			return err
 		}
 	}
 	return nil
 }
 
-func undoOne(ctx context.Context, e *executor, w written, deleted map[string]bool, rs *RollbackSummary) error {
-	in, out := w.intent, w.outcome
-	if out.Existing && out.Before == nil {
-		return nil // found already there and left alone: not ours to remove
-	}
-	if w.undone {
+func undoOne(ctx context.Context, e *executor, s undoStep, rs *RollbackSummary) error {
+	in, out := s.w.intent, s.w.outcome
+	switch s.action {
+	case UndoEarlier:
 		e.count(in.Kind, resultSkipped)
 		return nil
+	case UndoRemoved:
+		rs.Removed[in.Kind]++
+		return nil
+	case UndoResidue:
+		return addResidue(e, rs, in, Residue{Op: out.Op, Kind: in.Kind, IntercomID: out.IntercomID, Reason: s.reason})
+	case UndoHoldBack:
+		return addHoldBack(e, rs, s)
 	}
-	switch in.Kind {
-	case KindConversationPart, KindConversationState, KindConversationAttributes:
-		if deleted[convIDOf(in.Path)] {
-			rs.Removed[in.Kind]++
-			return nil
-		}
-		return addResidue(e, rs, in, Residue{Op: out.Op, Kind: in.Kind, IntercomID: out.IntercomID,
-			Reason: residueReason(in.Kind)})
-	}
-	o, ok := undoOp(e.c, in, out)
-	if !ok {
-		return addResidue(e, rs, in, Residue{Op: out.Op, Kind: in.Kind, IntercomID: out.IntercomID,
-			Reason: "no undo known for this kind"})
-	}
-	if _, err := e.write(ctx, o); err != nil {
+	if _, err := e.write(ctx, s.undo); err != nil {
 		return err
 	}
-	if in.Kind == KindCompany && out.Before == nil {
+	if s.residueAfter != "" {
 		return addResidue(e, rs, in, Residue{Op: out.Op, Kind: in.Kind, IntercomID: out.IntercomID,
-			Reason: "company delete archives asynchronously; it is not a hard delete"})
+			Reason: s.residueAfter})
 	}
 	return nil
 }
@@ -256,8 +303,16 @@ func undoOp(c *Client, in, out Record) (op, bool) {
 			o.method, o.path, o.body = "PUT", "/data_attributes/"+escape(id), map[string]bool{"archived": true}
 			do = func(ctx context.Context) error { return c.ArchiveDataAttribute(ctx, id) }
 		}
+	case KindCollection:
+		o.method, o.path = "DELETE", "/help_center/collections/"+escape(id)
+		do = func(ctx context.Context) error { return c.DeleteCollection(ctx, id) }
+	case KindArticle:
+		// A translation cannot be removed alone (spec §20): its undo deletes
+		// the article, whose own undo then finds it gone (articles.go).
+		o.method, o.path = "DELETE", "/articles/"+escape(id)
+		do = func(ctx context.Context) error { return c.DeleteArticle(ctx, id) }
 	default:
-		return o, false
+		return undoTagOp(c, o, in, out) // tags.go
 	}
 	o.send = func(ctx context.Context, _ bool) (outcome, error) {
 		err := do(ctx)
@@ -278,7 +333,8 @@ func restoreCompanyOp(c *Client, o op, id string, before json.RawMessage) (op, b
 	// The upsert on company_id writes the old values back.
 	// TODO: fields that were empty before and set by replay are not cleared.
 	req := CompanyRequest{CompanyID: prev.CompanyID, Name: prev.Name, Website: prev.Website,
-		Industry: prev.Industry, RemoteCreatedAt: prev.RemoteCreatedAt, CustomAttributes: prev.CustomAttributes}
+		Industry: prev.Industry, Size: prev.Size, RemoteCreatedAt: prev.RemoteCreatedAt,
+		CustomAttributes: prev.CustomAttributes}
 	o.method, o.path, o.body = "POST", "/companies", req
 	o.send = func(ctx context.Context, _ bool) (outcome, error) {
 		_, err := c.UpsertCompany(ctx, req)

@@ -31,13 +31,14 @@ type stageAttr struct {
 
 type stageCompany struct {
 	SourceTable, SourceID, CompanyID, Name, Website, Industry string
-	RemoteCreatedAt                                           int64
+	Size, RemoteCreatedAt                                     int64
 	CustomAttributes                                          json.RawMessage
 }
 
 type stageContact struct {
 	SourceTable, SourceID, Role, ExternalID, Email, Name, Phone string
 	SignedUpAt                                                  int64
+	Unsubscribed                                                bool
 	CompanySourceID                                             string
 	CustomAttributes                                            json.RawMessage
 }
@@ -77,6 +78,19 @@ func scanRows(ctx context.Context, db *sql.DB, table, query string, fn func(scan
 		return fmt.Errorf("read %s: %w", table, err)
 	}
 	return nil
+}
+
+// columnOr names column col of stage.<table>, or the SQL expression
+// fallback when the table lacks it: staging written before the column
+// existed (contracts §2) still replays, the value reading as unset.
+func columnOr(ctx context.Context, db *sql.DB, table, col, fallback string) string {
+	var n int
+	err := db.QueryRowContext(ctx, `select count(*) from duckdb_columns()
+		where schema_name = 'stage' and table_name = ? and column_name = ?`, table, col).Scan(&n)
+	if err != nil || n == 0 {
+		return fallback
+	}
+	return col
 }
 
 // ns turns NULL strings into "" and NULL numbers into 0 at scan time.
@@ -164,12 +178,13 @@ func readAttrs(ctx context.Context, db *sql.DB) ([]stageAttr, error) {
 
 func eachCompany(ctx context.Context, db *sql.DB, fn func(stageCompany) error) error {
 	return scanRows(ctx, db, "stage.companies",
-		`select source_table, source_id, company_id, name, website, industry, remote_created_at,
+		`select source_table, source_id, company_id, name, website, industry, `+
+			columnOr(ctx, db, "companies", "size", "null")+`, remote_created_at,
 		        custom_attributes::varchar from stage.companies order by ord`,
 		func(scan func(...any) error) error {
 			var c stageCompany
 			if err := scan(ns{&c.SourceTable}, ns{&c.SourceID}, ns{&c.CompanyID}, ns{&c.Name}, ns{&c.Website},
-				ns{&c.Industry}, ni{&c.RemoteCreatedAt}, nj{&c.CustomAttributes}); err != nil {
+				ns{&c.Industry}, ni{&c.Size}, ni{&c.RemoteCreatedAt}, nj{&c.CustomAttributes}); err != nil {
 				return err
 			}
 			return fn(c)
@@ -179,11 +194,12 @@ func eachCompany(ctx context.Context, db *sql.DB, fn func(stageCompany) error) e
 func eachContact(ctx context.Context, db *sql.DB, fn func(stageContact) error) error {
 	return scanRows(ctx, db, "stage.contacts",
 		`select source_table, source_id, role, external_id, email, name, phone, signed_up_at,
+		        coalesce(`+columnOr(ctx, db, "contacts", "unsubscribed_from_emails", "null")+`, false),
 		        company_source_id, custom_attributes::varchar from stage.contacts order by ord`,
 		func(scan func(...any) error) error {
 			var c stageContact
 			if err := scan(ns{&c.SourceTable}, ns{&c.SourceID}, ns{&c.Role}, ns{&c.ExternalID}, ns{&c.Email},
-				ns{&c.Name}, ns{&c.Phone}, ni{&c.SignedUpAt}, ns{&c.CompanySourceID},
+				ns{&c.Name}, ns{&c.Phone}, ni{&c.SignedUpAt}, &c.Unsubscribed, ns{&c.CompanySourceID},
 				nj{&c.CustomAttributes}); err != nil {
 				return err
 			}

@@ -18,6 +18,7 @@ type vCompany struct {
 	Name             string         `json:"name"`
 	Website          string         `json:"website"`
 	Industry         string         `json:"industry"`
+	Size             int64          `json:"size"`
 	RemoteCreatedAt  int64          `json:"remote_created_at"`
 	CustomAttributes map[string]any `json:"custom_attributes"`
 }
@@ -30,6 +31,7 @@ type vContact struct {
 	Name             string         `json:"name"`
 	Phone            string         `json:"phone"`
 	SignedUpAt       int64          `json:"signed_up_at"`
+	Unsubscribed     bool           `json:"unsubscribed_from_emails"`
 	CustomAttributes map[string]any `json:"custom_attributes"`
 	Companies        struct {
 		Data []struct {
@@ -166,6 +168,7 @@ func (v *verifier) company(ctx context.Context, s stageCompany) verdict {
 	c.eq("name", strings.TrimSpace(got.Name) == strings.TrimSpace(s.Name))
 	c.eq("website", normWebsite(got.Website) == normWebsite(s.Website))
 	c.eq("industry", strings.TrimSpace(got.Industry) == strings.TrimSpace(s.Industry))
+	c.eq("size", got.Size == s.Size)
 	c.eq("remote_created_at", got.RemoteCreatedAt == s.RemoteCreatedAt)
 	c.attrs(s.CustomAttributes, got.CustomAttributes)
 	return c.verdict(s.SourceID, id)
@@ -205,6 +208,7 @@ func (v *verifier) contact(ctx context.Context, s stageContact) verdict {
 	c.eq("name", strings.TrimSpace(got.Name) == strings.TrimSpace(s.Name))
 	c.eq("phone", normPhone(got.Phone) == normPhone(s.Phone))
 	c.eq("signed_up_at", got.SignedUpAt == s.SignedUpAt)
+	c.eq("unsubscribed_from_emails", got.Unsubscribed == s.Unsubscribed)
 	c.attrs(s.CustomAttributes, got.CustomAttributes)
 	if s.CompanySourceID != "" {
 		// TODO: Intercom lists at most 10 companies here; read

@@ -49,6 +49,9 @@ type Record struct {
 	Lookups   int64 `json:"lookups,omitempty"`
 	Throttled int64 `json:"throttled,omitempty"`
 	WaitedMS  int64 `json:"waited_ms,omitempty"`
+	// Settings, on a "settings" record (the first of a replay's log), is
+	// what the run selected and tagged, so that a resume can hold to it.
+	Settings *RunSettings `json:"settings,omitempty"`
 }
 
 // outcomeLine fixes the outcome shape: status, intercom_id, error and before
@@ -408,11 +411,12 @@ func kindOfOp(op string) string {
 }
 
 func isConversationChild(kind string) bool {
-	return kind == KindConversationPart || kind == KindConversationAttributes || kind == KindConversationState
+	return kind == KindConversationPart || kind == KindConversationAttributes || kind == KindConversationState ||
+		kind == KindConversationTag
 }
 
 func (l *stateLoader) add(r Record) {
-	if r.DryRun || r.Type == typeResidue {
+	if r.DryRun || (r.Type != "intent" && r.Type != "outcome") { // residue, hold_back, settings: no ops
 		return
 	}
 	l.n++

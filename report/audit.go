@@ -31,6 +31,7 @@ type KindAudit struct {
 	Kind                                string
 	Created, Existing, Updated, Failed  int64
 	RolledBack, Dry, Residue, Uncertain int64
+	HeldBack                            int64 // left alone by a rollback: changed in Intercom after our write
 	Requests, Retries, Throttled        int64
 	WaitedMS                            int64
 }
@@ -48,6 +49,7 @@ func (k *KindAudit) add(o KindAudit) {
 	k.RolledBack += o.RolledBack
 	k.Dry += o.Dry
 	k.Residue += o.Residue
+	k.HeldBack += o.HeldBack
 	k.Uncertain += o.Uncertain
 	k.Requests += o.Requests
 	k.Retries += o.Retries
@@ -246,8 +248,8 @@ func (a *writeLogAudit) queryKinds(ctx context.Context, db *sql.DB) error {
 		with k as (
 			select run, kind, class, requests, retries, throttled, waited_ms from outcomes
 			union all
-			select run, coalesce(kind, split_part(op, ':', 1)), 'residue', 0, 0, 0, 0
-				from rec where type = 'residue' and not coalesce(dry_run, false)
+			select run, coalesce(kind, split_part(op, ':', 1)), type, 0, 0, 0, 0
+				from rec where type in ('residue', 'hold_back') and not coalesce(dry_run, false)
 			union all
 			select run, kind, 'uncertain', 0, 0, 0, 0 from uncertain)
 		select run, kind,
@@ -255,7 +257,7 @@ func (a *writeLogAudit) queryKinds(ctx context.Context, db *sql.DB) error {
 			count(*) filter (where class = 'updated'), count(*) filter (where class = 'failed'),
 			count(*) filter (where class = 'rolled_back'), count(*) filter (where class = 'dry'),
 			count(*) filter (where class = 'residue'), count(*) filter (where class = 'uncertain'),
-			sum(requests), sum(retries), sum(throttled), sum(waited_ms)
+			count(*) filter (where class = 'hold_back'), sum(requests), sum(retries), sum(throttled), sum(waited_ms)
 		from k group by run, kind`)
 	if err != nil {
 		return fmt.Errorf("query kinds: %w", err)
@@ -266,7 +268,7 @@ func (a *writeLogAudit) queryKinds(ctx context.Context, db *sql.DB) error {
 		var run string
 		var k KindAudit
 		if err := rows.Scan(&run, &k.Kind, &k.Created, &k.Existing, &k.Updated, &k.Failed, &k.RolledBack,
-			&k.Dry, &k.Residue, &k.Uncertain, &k.Requests, &k.Retries, &k.Throttled, &k.WaitedMS); err != nil {
+			&k.Dry, &k.Residue, &k.Uncertain, &k.HeldBack, &k.Requests, &k.Retries, &k.Throttled, &k.WaitedMS); err != nil {
 			return fmt.Errorf("scan kind counts: %w", err)
 		}
 		r := byRun[run]
@@ -408,7 +410,8 @@ func (a *writeLogAudit) markdown() string {
 		"on its behalf (before-images, lookups). Retries are resends of the write; waited is time paced by " +
 		"the rate limiter or backing off. Updated means an object that existed before and was changed " +
 		"(its before-image is in the log); existing means found and left alone. Residue is what a rollback " +
-		"could not take back; uncertain ops have an intent and no outcome.\n")
+		"could not take back; held back is what it left alone because it changed in Intercom after our write; " +
+		"uncertain ops have an intent and no outcome.\n")
 	a.writeRuns(&b)
 	a.writeKinds(&b)
 	a.writeResidue(&b)
@@ -439,13 +442,13 @@ func (a *writeLogAudit) writeKinds(b *strings.Builder) {
 		return
 	}
 	b.WriteString("| run | kind | created | existing | updated | failed | rolled back | dry | residue " +
-		"| uncertain | requests | retries | 429s | waited |\n" +
-		"|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		"| held back | uncertain | requests | retries | 429s | waited |\n" +
+		"|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range a.runs {
 		for _, k := range r.rows() {
-			fmt.Fprintf(b, "| %s | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s |\n", r.Run,
-				k.Kind, k.Created, k.Existing, k.Updated, k.Failed, k.RolledBack, k.Dry, k.Residue, k.Uncertain,
-				k.Requests, k.Retries, k.Throttled, auditWaited(k.WaitedMS))
+			fmt.Fprintf(b, "| %s | %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d | %s |\n", r.Run,
+				k.Kind, k.Created, k.Existing, k.Updated, k.Failed, k.RolledBack, k.Dry, k.Residue, k.HeldBack,
+				k.Uncertain, k.Requests, k.Retries, k.Throttled, auditWaited(k.WaitedMS))
 		}
 	}
 }
@@ -483,12 +486,12 @@ func (a *writeLogAudit) writeUncertain(b *strings.Builder) {
 // csv is one row per run and kind, plus the run's "all" row.
 func (a *writeLogAudit) csv() [][]string {
 	out := [][]string{{"run", "mode", "kind", "created", "existing", "updated", "failed", "rolled_back", "dry",
-		"residue", "uncertain", "requests", "retries", "throttled", "waited_ms", "first", "last"}}
+		"residue", "held_back", "uncertain", "requests", "retries", "throttled", "waited_ms", "first", "last"}}
 	for _, r := range a.runs {
 		for _, k := range r.rows() {
 			row := []string{r.Run, r.Mode, k.Kind}
 			for _, n := range []int64{k.Created, k.Existing, k.Updated, k.Failed, k.RolledBack, k.Dry, k.Residue,
-				k.Uncertain, k.Requests, k.Retries, k.Throttled, k.WaitedMS} {
+				k.HeldBack, k.Uncertain, k.Requests, k.Retries, k.Throttled, k.WaitedMS} {
 				row = append(row, strconv.FormatInt(n, 10))
 			}
 			out = append(out, append(row, auditStamp(r.First), auditStamp(r.Last)))

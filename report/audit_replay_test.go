@@ -97,16 +97,16 @@ func TestWriteLogAuditOfReplay(t *testing.T) {
 	}
 	rows := map[string]string{} // "mode kind" -> counts from created to waited_ms excluded
 	for _, r := range doc.CSV[1:] {
-		rows[r[1]+" "+r[2]] = strings.Join(r[3:14], ",")
+		rows[r[1]+" "+r[2]] = strings.Join(r[3:15], ",")
 	}
-	// created,existing,updated,failed,rolled_back,dry,residue,uncertain,requests,retries,throttled
+	// created,existing,updated,failed,rolled_back,dry,residue,held_back,uncertain,requests,retries,throttled
 	want := map[string]string{
-		"replay data_attribute":  "1,0,0,0,0,0,0,0,1,0,0",
-		"replay company":         "2,0,0,0,0,0,0,0,4,0,0", // upsert + before-image read each
-		"replay contact":         "2,0,0,0,0,0,0,0,3,1,1",
-		"replay contact_company": "1,0,0,0,0,0,0,0,1,0,0",
-		"replay all":             "6,0,0,0,0,0,0,0,9,1,1",
-		"rollback all":           "0,0,0,0,6,0,2,0,6,0,0", // companies are archived: residue
+		"replay data_attribute":  "1,0,0,0,0,0,0,0,0,1,0,0",
+		"replay company":         "2,0,0,0,0,0,0,0,0,4,0,0", // upsert + before-image read each
+		"replay contact":         "2,0,0,0,0,0,0,0,0,3,1,1",
+		"replay contact_company": "1,0,0,0,0,0,0,0,0,1,0,0",
+		"replay all":             "6,0,0,0,0,0,0,0,0,9,1,1",
+		"rollback all":           "0,0,0,0,6,0,2,0,0,6,0,0", // companies are archived: residue
 	}
 	for key, w := range want {
 		if rows[key] != w {

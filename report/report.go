@@ -150,7 +150,7 @@ type OutOfScope struct {
 // writtenObjects are the stage tables replay creates objects from; admins and
 // teams are matched to existing ones, so "written" does not apply to them.
 var writtenObjects = map[string]bool{"companies": true, "contacts": true, "conversations": true,
-	"conversation_parts": true, "data_attributes": true}
+	"conversation_parts": true, "data_attributes": true, "collections": true, "articles": true}
 
 // load collects every row the renderers need.
 func load(ctx context.Context, db *sql.DB, cfg Config) (*Result, error) {

@@ -12,9 +12,10 @@ var contractDDL = map[string]string{
 	"teams":           "source_table varchar, source_id varchar, name varchar, ord bigint",
 	"data_attributes": "model varchar, name varchar, data_type varchar, description varchar, source_table varchar, source_id varchar, ord bigint",
 	"companies": "source_table varchar, source_id varchar, company_id varchar, name varchar, website varchar, " +
-		"industry varchar, remote_created_at bigint, custom_attributes json, ord bigint",
+		"industry varchar, size integer, remote_created_at bigint, custom_attributes json, ord bigint",
 	"contacts": "source_table varchar, source_id varchar, role varchar, external_id varchar, email varchar, " +
-		"name varchar, phone varchar, signed_up_at bigint, company_source_id varchar, merged_source_ids varchar[], " +
+		"name varchar, phone varchar, signed_up_at bigint, unsubscribed_from_emails boolean, company_source_id varchar, " +
+		"merged_source_ids varchar[], " +
 		"custom_attributes json, ord bigint",
 	"conversations": "source_table varchar, source_id varchar, contact_source_id varchar, company_source_id varchar, " +
 		"admin_source_id varchar, team_source_id varchar, title varchar, body varchar, created_at bigint, " +

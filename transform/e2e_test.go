@@ -2,6 +2,7 @@ package transform_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -32,7 +33,7 @@ func TestEndToEndSampleOrgConserves(t *testing.T) {
 		AuthorityURL: srv.URL,
 		Credentials:  snapshot.Credentials{TenantID: "t", ClientID: "c", ClientSecret: "s"},
 		Tables: []string{"systemuser", "queue", "account", "contact", "incident", "email",
-			"activityparty", "queueitem"},
+			"activityparty", "queueitem", "sla", "slaitem", "slakpiinstance", "entitlement", "entitlementchannel"},
 		OutDir:      snapDir,
 		MaxPageSize: 50,
 	})
@@ -55,6 +56,7 @@ func TestEndToEndSampleOrgConserves(t *testing.T) {
 		t.Errorf("nothing staged: %v", res.Staged)
 	}
 	t.Logf("notes: %v", res.Notes)
+	checkSLAAttributes(t, dbPath)
 
 	rep, err := report.Build(ctx, report.Config{DBPath: dbPath, OutDir: t.TempDir()})
 	if err != nil {
@@ -62,5 +64,34 @@ func TestEndToEndSampleOrgConserves(t *testing.T) {
 	}
 	if !rep.AllOK {
 		t.Errorf("reconciliation report has ✗ rows: %s", rep.Markdown)
+	}
+}
+
+// checkSLAAttributes: every case whose SLA timers were consumed carries SLA
+// attributes, and the sample org's timers make some.
+func checkSLAAttributes(t *testing.T, dbPath string) {
+	t.Helper()
+	db, err := sql.Open("duckdb", dbPath+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var withSLA, consumedCases, definitions, slaRows int
+	err = db.QueryRow(`select
+		(select count(*) from stage.conversations where custom_attributes->>'dynamics_first_response_by' is not null
+			or custom_attributes->>'dynamics_resolve_by' is not null),
+		(select count(distinct k._regarding_value) from reports.out_of_scope o
+			join src.slakpiinstance k on k.slakpiinstanceid = o.source_id
+			where o.source_table = 'slakpiinstance' and o.reason like 'consumed%'),
+		(select count(distinct sla_id) from reports.sla_definitions),
+		(select count(*) from src.sla)`).Scan(&withSLA, &consumedCases, &definitions, &slaRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withSLA == 0 || withSLA != consumedCases {
+		t.Errorf("%d conversations carry SLA attributes, %d cases had timers consumed", withSLA, consumedCases)
+	}
+	if definitions == 0 || definitions != slaRows {
+		t.Errorf("reports.sla_definitions covers %d SLAs, the snapshot has %d", definitions, slaRows)
 	}
 }

@@ -122,54 +122,71 @@ func sampleTables() map[string]fixtureTable {
 		},
 		"account": {
 			schema: "accountid varchar, name varchar, websiteurl varchar, industrycode integer, industrycode__label varchar, " +
-				lk("primarycontactid") + ", createdon timestamptz, modifiedon timestamptz",
+				lk("primarycontactid") + ", createdon timestamptz, modifiedon timestamptz, address1_city varchar, " +
+				"address1_stateorprovince varchar, address1_country varchar, address1_postalcode varchar, " +
+				"numberofemployees integer, " + lk("parentaccountid"),
 			rows: []string{
-				"('a1', 'Acme', 'https://acme.example', 1, 'Accounting', 'c4', 'contact', 'Zoë', '2017-03-01 12:00:00+00', null)",
-				"('a2', '株式会社テスト', null, null, null, null, null, null, '2017-02-01 12:00:00+00', null)",
-				"('a3', null, null, null, null, null, null, null, '2017-01-01 12:00:00+00', null)", // reject missing_name
-				"('a4', 'Lonely Ltd', null, null, null, null, null, null, '2017-04-01 12:00:00+00', null)",
+				// website with upper-case scheme, host and path and a trailing slash; full address and size
+				"('a1', 'Acme', 'HTTPS://Acme.Example/Path/', 1, 'Accounting', 'c4', 'contact', 'Zoë', '2017-03-01 12:00:00+00', null, " +
+					"' Lyon ', 'Auvergne-Rhône-Alpes', 'France', '69001', 250, null, null, null)",
+				// website without a scheme; child of a1 (name taken from the lookup's formatted value)
+				"('a2', '株式会社テスト', 'www.Test.jp', null, null, null, null, null, '2017-02-01 12:00:00+00', null, " +
+					"'東京', null, '日本', null, null, 'a1', 'account', 'Acme')",
+				"('a3', null, null, null, null, null, null, null, '2017-01-01 12:00:00+00', null, null, null, null, null, null, null, null, null)", // reject missing_name
+				// parent not in the snapshot: the id and formatted name are still noted
+				"('a4', 'Lonely Ltd', '  ', null, null, null, null, null, '2017-04-01 12:00:00+00', null, null, null, null, null, 0, " +
+					"'a9', 'account', 'Gone Corp')",
 			},
 		},
 		"contact": {
 			schema: "contactid varchar, fullname varchar, firstname varchar, lastname varchar, emailaddress1 varchar, " +
 				"emailaddress2 varchar, emailaddress3 varchar, telephone1 varchar, mobilephone varchar, " +
-				lk("parentcustomerid") + ", statecode integer, statecode__label varchar, createdon timestamptz, modifiedon timestamptz",
+				lk("parentcustomerid") + ", statecode integer, statecode__label varchar, createdon timestamptz, modifiedon timestamptz, " +
+				"donotemail boolean, donotbulkemail boolean",
 			rows: []string{
-				"('c1', 'Jane Sample', 'Jane', 'Sample', 'jane@example.com', null, null, '+1 555', null, 'a1', 'account', 'Acme', 0, 'Active', '2018-02-01 09:00:00+00', null)",
-				// older but inactive duplicate with trailing space and different case: merged into c1
-				"('c2', 'Jane Sample (old)', null, null, 'Jane@Example.com ', null, null, null, null, null, null, null, 1, 'Inactive', '2016-07-15 13:45:10+00', null)",
+				// no bulk email: unsubscribed
+				"('c1', 'Jane Sample', 'Jane', 'Sample', 'jane@example.com', null, null, '+1 555', null, 'a1', 'account', 'Acme', 0, 'Active', '2018-02-01 09:00:00+00', null, false, true)",
+				// older but inactive duplicate with trailing space and different case: merged into c1;
+				// its donotemail carries over to the group
+				"('c2', 'Jane Sample (old)', null, null, 'Jane@Example.com ', null, null, null, null, null, null, null, 1, 'Inactive', '2016-07-15 13:45:10+00', null, true, null)",
 				// duplicate through emailaddress2
-				"('c3', 'J. Sample', null, null, null, ' JANE@example.com', null, null, null, null, null, null, 0, 'Active', '2020-11-30 23:59:59+00', null)",
-				"('c4', null, 'Zoë 😀', 'Ünïcode', null, null, null, null, '+44 7700', 'a1', 'account', 'Acme', 0, 'Active', '2019-01-01 00:00:00+00', null)",
-				"('c5', '王小明', null, null, 'wang@example.cn', null, null, null, null, 'a2', 'account', '株式会社テスト', 0, 'Active', '2019-06-01 00:00:00+00', null)",
-				"('c6', 'Bad Mail', null, null, 'not an email', null, null, null, null, null, null, null, 0, 'Active', '2021-01-01 00:00:00+00', null)",
-				"('c7', 'Fallback', null, null, 'broken@', 'fallback@example.com', null, null, null, 'c1', 'contact', 'Jane', 0, 'Active', '2021-02-01 00:00:00+00', null)",
+				"('c3', 'J. Sample', null, null, null, ' JANE@example.com', null, null, null, null, null, null, 0, 'Active', '2020-11-30 23:59:59+00', null, null, null)",
+				"('c4', null, 'Zoë 😀', 'Ünïcode', null, null, null, null, '+44 7700', 'a1', 'account', 'Acme', 0, 'Active', '2019-01-01 00:00:00+00', null, false, false)",
+				// one word, no first or last name: a first name only
+				"('c5', '王小明', null, null, 'wang@example.cn', null, null, null, null, 'a2', 'account', '株式会社テスト', 0, 'Active', '2019-06-01 00:00:00+00', null, null, null)",
+				// fullname only: split at the last space
+				"('c6', ' Dr. Bad  Mail ', null, null, 'not an email', null, null, null, null, null, null, null, 0, 'Active', '2021-01-01 00:00:00+00', null, null, null)",
+				"('c7', 'Fallback', null, null, 'broken@', 'fallback@example.com', null, null, null, 'c1', 'contact', 'Jane', 0, 'Active', '2021-02-01 00:00:00+00', null, null, null)",
 			},
 		},
 		"incident": {
 			schema: "incidentid varchar, title varchar, ticketnumber varchar, description varchar, " +
 				"prioritycode integer, prioritycode__label varchar, statecode integer, statecode__label varchar, " +
 				"statuscode integer, statuscode__label varchar, " + lk("customerid") + ", " + lk("primarycontactid") + ", " +
-				lk("ownerid") + ", createdon timestamptz, modifiedon timestamptz, followupby timestamptz",
+				lk("ownerid") + ", createdon timestamptz, modifiedon timestamptz, followupby timestamptz, " +
+				"caseorigincode integer, caseorigincode__label varchar, casetypecode integer, casetypecode__label varchar, " +
+				lk("parentcaseid") + ", " + lk("entitlementid") + ", " + lk("firstresponsebykpiid") + ", " + lk("resolvebykpiid"),
 			rows: []string{
-				// customer is a merged contact; open; HTML with script
+				// customer is a merged contact; open; HTML with script; origin, type, entitlement and SLA timers
 				`('i1', 'Printer on fire', 'CAS-001', '<p>Help <b>now</b></p><script>alert(1)</script>', 1, 'High', 0, 'Active', 1, 'In Progress',
-				  'c2', 'contact', 'Jane', null, null, null, 'u1', 'systemuser', 'Agent One', '2022-01-01 10:00:00+00', '2022-01-02 10:00:00+00', null)`,
-				// customer is an account with a primary contact (a lead); resolved; plain text; owned by a team
+				  'c2', 'contact', 'Jane', null, null, null, 'u1', 'systemuser', 'Agent One', '2022-01-01 10:00:00+00', '2022-01-02 10:00:00+00', null, 2, 'Email', 1, 'Question', null, null, null, 'en1', 'entitlement', 'Gold support', 'k1', 'slakpiinstance', 'First Response By KPI', null, null, null)`,
+				// customer is an account with a primary contact (a lead); resolved; plain text; owned by a team;
+				// child of i1
 				`('i2', 'Invoice question', 'CAS-002', 'Line one' || chr(10) || 'Line <two>', 2, 'Normal', 1, 'Resolved', 5, 'Problem Solved',
-				  'a1', 'account', 'Acme', null, null, null, 't1', 'team', 'Team', '2022-01-03 10:00:00+00', '2022-01-04 10:00:00+00', null)`,
-				// account without primary contact: its only contact; on hold → snoozed until followupby
+				  'a1', 'account', 'Acme', null, null, null, 't1', 'team', 'Team', '2022-01-03 10:00:00+00', '2022-01-04 10:00:00+00', null, 1, 'Phone', 2, 'Problem', 'i1', 'incident', 'Printer on fire', null, null, null, null, null, null, null, null, null)`,
+				// account without primary contact: its only contact; on hold → snoozed until followupby;
+				// parent case not in the snapshot
 				`('i3', 'お問い合わせ', 'CAS-003', null, 3, 'Low', 0, 'Active', 2, 'On Hold',
-				  'a2', 'account', '株式会社テスト', null, null, null, 'u1', 'systemuser', 'Agent One', '2022-01-05 10:00:00+00', '2022-01-06 10:00:00+00', '2030-01-01 00:00:00+00')`,
+				  'a2', 'account', '株式会社テスト', null, null, null, 'u1', 'systemuser', 'Agent One', '2022-01-05 10:00:00+00', '2022-01-06 10:00:00+00', '2030-01-01 00:00:00+00', null, null, null, null, 'i99', 'incident', 'Gone', null, null, null, null, null, null, null, null, null)`,
 				// account without any contact: reject no_contact
 				`('i4', 'Orphan', 'CAS-004', 'x', 2, 'Normal', 0, 'Active', 1, 'In Progress',
-				  'a4', 'account', 'Lonely Ltd', null, null, null, 'u1', 'systemuser', 'Agent One', '2022-01-07 10:00:00+00', '2022-01-07 11:00:00+00', null)`,
+				  'a4', 'account', 'Lonely Ltd', null, null, null, 'u1', 'systemuser', 'Agent One', '2022-01-07 10:00:00+00', '2022-01-07 11:00:00+00', null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null)`,
 				// cancelled, empty description → title as body
 				`('i5', 'Never mind', 'CAS-005', '', 2, 'Normal', 2, 'Cancelled', 6, 'Cancelled',
-				  'c5', 'contact', '王小明', null, null, null, 'u2', 'systemuser', 'No Mail', '2022-01-08 10:00:00+00', '2022-01-09 10:00:00+00', null)`,
+				  'c5', 'contact', '王小明', null, null, null, 'u2', 'systemuser', 'No Mail', '2022-01-08 10:00:00+00', '2022-01-09 10:00:00+00', null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null)`,
 				// waiting for details without followupby; lead customer
 				`('i6', 'Need info', 'CAS-006', 'plain', 2, 'Normal', 0, 'Active', 3, 'Waiting for Details',
-				  'c6', 'contact', 'Bad Mail', null, null, null, null, null, null, '2022-01-10 10:00:00+00', '2022-01-10 11:00:00+00', null)`,
+				  'c6', 'contact', 'Bad Mail', null, null, null, null, null, null, '2022-01-10 10:00:00+00', '2022-01-10 11:00:00+00', null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null)`,
 			},
 		},
 		"email": {
@@ -250,6 +267,65 @@ func sampleTables() map[string]fixtureTable {
 			rows: []string{
 				`('ap1', 'On-site visit', null, 'Lyon', false, 1, 'Completed', 3, 'Completed',
 				  'i1', 'incident', 'Printer on fire', 'u1', 'systemuser', 'Agent One', '2022-01-02 09:00:00+00', '2022-01-02 10:00:00+00', '2022-01-01 14:30:00+00')`,
+			},
+		},
+		// SLA and entitlement: i1's entitlement en1 has two channels; en2 serves no case. i1 has a
+		// first-response timer (k1, named by the case's lookup), a paused resolve-by timer (k2, kind
+		// from its SLA item) and an older resolve-by timer (k3); k4 regards a rejected case, k5 an
+		// account, k6 is of no known kind.
+		"sla": {
+			schema: "slaid varchar, name varchar, statecode integer, statecode__label varchar, slatype integer, " +
+				"slatype__label varchar, " + lk("businesshoursid") + ", isdefault boolean, allowpauseresume boolean, " +
+				"createdon timestamptz, modifiedon timestamptz",
+			rows: []string{
+				"('s1', 'Standard SLA', 1, 'Active', 1, 'Enhanced', 'cal1', 'calendar', 'Business hours', true, true, '2020-01-01 00:00:00+00', null)",
+				"('s2', 'Legacy SLA', 0, 'Draft', 0, 'Standard', null, null, null, false, false, '2019-01-01 00:00:00+00', null)",
+			},
+		},
+		"slaitem": {
+			schema: "slaitemid varchar, name varchar, relatedfield varchar, " + lk("slaid") + ", " + lk("businesshoursid") +
+				", failureafter integer, warnafter integer, allowpauseresume boolean, sequencenumber integer, " +
+				"createdon timestamptz, modifiedon timestamptz",
+			rows: []string{
+				"('si1', 'First response', 'firstresponsebykpiid', 's1', 'sla', 'Standard SLA', null, null, null, 480, 360, false, 1, '2020-01-01 00:00:00+00', null)",
+				"('si2', 'Resolve by', 'resolvebykpiid', 's1', 'sla', 'Standard SLA', null, null, null, 4320, 3240, true, 2, '2020-01-01 00:00:00+00', null)",
+			},
+		},
+		"entitlement": {
+			schema: "entitlementid varchar, name varchar, allocationtypecode integer, allocationtypecode__label varchar, " +
+				"statecode integer, statecode__label varchar, totalterms decimal(23,10), remainingterms decimal(23,10), " +
+				lk("customerid") + ", startdate date, enddate date, createdon timestamptz, modifiedon timestamptz",
+			rows: []string{
+				"('en1', 'Gold support', 0, 'Number of cases', 1, 'Active', 10, 7, 'a1', 'account', 'Acme', '2021-01-01', '2023-01-01', '2020-12-20 00:00:00+00', null)",
+				"('en2', 'Unused', 1, 'Number of hours', 3, 'Expired', 40, 0, 'a2', 'account', '株式会社テスト', '2019-01-01', '2020-01-01', '2018-12-20 00:00:00+00', null)",
+			},
+		},
+		"entitlementchannel": {
+			schema: "entitlementchannelid varchar, name varchar, channel integer, channel__label varchar, " + lk("entitlementid") +
+				", totalterms decimal(23,10), remainingterms decimal(23,10), createdon timestamptz, modifiedon timestamptz",
+			rows: []string{
+				"('ec1', 'Phone', 1, 'Phone', 'en1', 'entitlement', 'Gold support', 5, 3, '2021-01-01 00:00:00+00', null)",
+				"('ec2', 'Email', 2, 'Email', 'en1', 'entitlement', 'Gold support', 10, 2.5, '2021-01-01 00:00:00+00', null)",
+				"('ec3', 'Web', 3, 'Web', 'en2', 'entitlement', 'Unused', 5, 5, '2019-01-01 00:00:00+00', null)",
+			},
+		},
+		"slakpiinstance": {
+			schema: "slakpiinstanceid varchar, name varchar, status integer, status__label varchar, " + lk("regarding") + ", " +
+				lk("msdyn_slaitemid") + ", failuretime timestamptz, warningtime timestamptz, succeededon timestamptz, " +
+				"pausedon timestamptz, createdon timestamptz, modifiedon timestamptz",
+			rows: []string{
+				"('k1', 'First Response By KPI', 4, 'Succeeded', 'i1', 'incident', 'Printer on fire', null, null, null, " +
+					"'2022-01-01 18:00:00+00', '2022-01-01 16:00:00+00', '2022-01-01 11:00:00+00', null, '2022-01-01 10:00:00+00', null)",
+				"('k2', 'Resolve By KPI', 3, 'Paused', 'i1', 'incident', 'Printer on fire', 'si2', 'slaitem', 'Resolve by', " +
+					"'2022-01-04 10:00:00+00', '2022-01-03 16:00:00+00', null, '2022-01-02 00:00:00+00', '2022-01-01 10:00:00+00', null)",
+				"('k3', 'Resolve By KPI', 1, 'Noncompliant', 'i1', 'incident', 'Printer on fire', 'si2', 'slaitem', 'Resolve by', " +
+					"'2022-01-02 10:00:00+00', null, null, null, '2022-01-01 09:00:00+00', null)",
+				"('k4', 'Resolve By KPI', 0, 'In Progress', 'i4', 'incident', 'Orphan', 'si2', 'slaitem', 'Resolve by', " +
+					"'2022-01-10 10:00:00+00', null, null, null, '2022-01-07 10:00:00+00', null)",
+				"('k5', 'Resolve By KPI', 0, 'In Progress', 'a1', 'account', 'Acme', 'si2', 'slaitem', 'Resolve by', " +
+					"null, null, null, null, '2022-01-07 10:00:00+00', null)",
+				"('k6', 'Custom KPI', 0, 'In Progress', 'i2', 'incident', 'Invoice question', null, null, null, " +
+					"null, null, null, null, '2022-01-03 10:00:00+00', null)",
 			},
 		},
 		"queueitem": {

@@ -12,14 +12,16 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // manifest is the part of the snapshot's manifest.json (contracts.md §1) the
 // transform reads. It is declared here rather than imported so that transform
 // depends on the file format, not on the snapshot package.
 type manifest struct {
-	Complete bool                     `json:"complete"`
-	Tables   map[string]manifestTable `json:"tables"`
+	Complete   bool                     `json:"complete"`
+	FinishedAt string                   `json:"finished_at"`
+	Tables     map[string]manifestTable `json:"tables"`
 }
 
 type manifestTable struct {
@@ -98,14 +100,19 @@ var sourceTables = []struct {
 		ts("createdon", "modifiedon"))},
 	{"queue", cols(str("queueid", "name", "emailaddress"), option("queueviewtype"), option("statecode"),
 		ts("createdon", "modifiedon"))},
-	{"account", cols(str("accountid", "name", "websiteurl"), option("industrycode"), lookup("primarycontactid"),
+	{"account", cols(str("accountid", "name", "websiteurl", "address1_city", "address1_stateorprovince",
+		"address1_country", "address1_postalcode"), []column{{"numberofemployees", "integer"}},
+		option("industrycode"), lookup("primarycontactid"), lookup("parentaccountid"),
 		ts("createdon", "modifiedon"))},
 	{"contact", cols(str("contactid", "fullname", "firstname", "lastname", "emailaddress1", "emailaddress2",
 		"emailaddress3", "telephone1", "mobilephone", "telephone2"), lookup("parentcustomerid"),
+		[]column{{"donotemail", "boolean"}, {"donotbulkemail", "boolean"}},
 		option("statecode"), ts("createdon", "modifiedon"))},
 	{"incident", cols(str("incidentid", "title", "ticketnumber", "description"), option("prioritycode"),
-		option("statecode"), option("statuscode"), lookup("customerid"), lookup("primarycontactid"),
-		lookup("ownerid"), ts("createdon", "modifiedon", "followupby"))},
+		option("statecode"), option("statuscode"), option("caseorigincode"), option("casetypecode"),
+		lookup("customerid"), lookup("primarycontactid"), lookup("ownerid"), lookup("parentcaseid"),
+		lookup("entitlementid"), lookup("firstresponsebykpiid"), lookup("resolvebykpiid"),
+		ts("createdon", "modifiedon", "followupby"))},
 	{"email", cols(str("activityid", "subject", "description"), []column{{"directioncode", "boolean"}},
 		option("statecode"),
 		lookup("regardingobjectid"), ts("actualend", "senton", "createdon", "modifiedon"))},
@@ -123,6 +130,35 @@ var sourceTables = []struct {
 	{"appointment", cols(str("activityid", "subject", "description", "location"),
 		[]column{{"isalldayevent", "boolean"}}, option("statecode"), option("statuscode"),
 		lookup("regardingobjectid"), lookup("ownerid"), ts("scheduledstart", "scheduledend", "createdon", "modifiedon"))},
+	// SLA and entitlement tables become conversation attributes and the SLA
+	// inventory (sql/35_sla_entitlements.sql); none is an Intercom object of its own.
+	{"sla", cols(str("slaid", "name"), option("statecode"), option("slatype"), lookup("businesshoursid"),
+		[]column{{"isdefault", "boolean"}, {"allowpauseresume", "boolean"}}, ts("createdon", "modifiedon"))},
+	{"slaitem", cols(str("slaitemid", "name", "relatedfield"), lookup("slaid"), lookup("businesshoursid"),
+		[]column{{"failureafter", "integer"}, {"warnafter", "integer"}, {"allowpauseresume", "boolean"},
+			{"sequencenumber", "integer"}}, ts("createdon", "modifiedon"))},
+	{"entitlement", cols(str("entitlementid", "name"), option("allocationtypecode"), option("statecode"),
+		[]column{{"totalterms", "double"}, {"remainingterms", "double"}}, lookup("customerid"),
+		[]column{{"startdate", "date"}, {"enddate", "date"}}, ts("createdon", "modifiedon"))},
+	{"entitlementchannel", cols(str("entitlementchannelid", "name"), option("channel"), lookup("entitlementid"),
+		[]column{{"totalterms", "double"}, {"remainingterms", "double"}}, ts("createdon", "modifiedon"))},
+	{"slakpiinstance", cols(str("slakpiinstanceid", "name"), option("status"), lookup("regarding"),
+		lookup("msdyn_slaitemid"), ts("failuretime", "warningtime", "succeededon", "pausedon", "createdon",
+			"modifiedon"))},
+	// The knowledge base becomes help-center collections and articles
+	// (sql/70_articles.sql); locales and article-category links are consumed.
+	{"languagelocale", cols(str("languagelocaleid", "code", "name", "language"),
+		[]column{{"localeid", "integer"}}, option("statecode"), ts("modifiedon"))},
+	{"category", cols(str("categoryid", "title", "description", "categorynumber"), lookup("parentcategoryid"),
+		[]column{{"sequencenumber", "integer"}}, lookup("ownerid"), ts("createdon", "modifiedon"))},
+	{"knowledgearticle", cols(str("knowledgearticleid", "title", "content", "description", "articlepublicnumber"),
+		option("statecode"), option("statuscode"), lookup("languagelocaleid"), lookup("rootarticleid"),
+		lookup("parentarticlecontentid"), []column{{"isrootarticle", "boolean"}, {"islatestversion", "boolean"},
+			{"isprimary", "boolean"}, {"isinternal", "boolean"}, {"majorversionnumber", "integer"},
+			{"minorversionnumber", "integer"}}, lookup("primaryauthorid"), lookup("ownerid"), lookup("createdby"),
+		ts("createdon", "modifiedon", "publishon"))},
+	{"knowledgearticlescategories", cols(str("knowledgearticlescategoryid", "knowledgearticleid", "categoryid"),
+		ts("modifiedon"))},
 }
 
 // tableKey names a source table and its primary key (its first column), for
@@ -230,6 +266,9 @@ func createSourceViews(ctx context.Context, conn *sql.Conn, snapDir string, m *m
 	if err != nil {
 		return nil, fmt.Errorf("resolve snapshot dir %s: %w", snapDir, err)
 	}
+	if err := recordSnapshotTime(ctx, conn, m); err != nil {
+		return nil, err
+	}
 
 	var notes []string
 	for i, st := range sourceTables {
@@ -291,6 +330,23 @@ func createExtraViews(ctx context.Context, conn *sql.Conn, absDir string, m *man
 		}
 	}
 	return notes, nil
+}
+
+// recordSnapshotTime keeps when the snapshot finished in temp table
+// snap_info: the validation rules judge "in the future" against it rather
+// than against the clock, so that a rerun next year stages the same rows.
+// A manifest without it (older tools) falls back to the clock.
+func recordSnapshotTime(ctx context.Context, conn *sql.Conn, m *manifest) error {
+	var at any
+	if t, err := time.Parse(time.RFC3339, m.FinishedAt); err == nil {
+		at = t.UTC()
+	}
+	_, err := conn.ExecContext(ctx, `create or replace temp table snap_info as
+		select coalesce(cast(? as timestamptz), current_timestamp) as finished_at`, at)
+	if err != nil {
+		return fmt.Errorf("record snapshot finished_at %q: %w", m.FinishedAt, err)
+	}
+	return nil
 }
 
 func isSourceTable(name string) bool {

@@ -81,20 +81,20 @@ func TestExtraSourceViews(t *testing.T) {
 		wantNote string
 	}{
 		{name: "complete", wantView: true},
-		{name: "failed", alter: func(t *testing.T, snap string) { setStatus(t, snap, "sla", "failed") },
-			wantNote: "sla: snapshot status failed; no src view"},
+		{name: "failed", alter: func(t *testing.T, snap string) { setStatus(t, snap, "workflow", "failed") },
+			wantNote: "workflow: snapshot status failed; no src view"},
 		{name: "tampered", alter: func(t *testing.T, snap string) {
-			path := filepath.Join(snap, "tables", "sla", "part-00000.parquet")
+			path := filepath.Join(snap, "tables", "workflow", "part-00000.parquet")
 			if err := os.WriteFile(path, []byte("not parquet"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-		}, wantErr: "snapshot table sla: file tables/sla/part-00000.parquet does not match the manifest"},
+		}, wantErr: "snapshot table workflow: file tables/workflow/part-00000.parquet does not match the manifest"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tables := sampleTables()
-			tables["sla"] = fixtureTable{schema: "slaid varchar, name varchar",
-				rows: []string{"('s1', 'Standard SLA')", "('s2', 'Premium SLA')"}}
+			tables["workflow"] = fixtureTable{schema: "workflowid varchar, name varchar",
+				rows: []string{"('w1', 'Standard SLA')", "('w2', 'Premium SLA')"}}
 			snap := t.TempDir()
 			writeSnapshot(t, snap, tables)
 			if tt.alter != nil {
@@ -112,22 +112,22 @@ func TestExtraSourceViews(t *testing.T) {
 				t.Fatal(err)
 			}
 			views := queryRows(t, dbPath, `select count(*) from information_schema.tables
-				where table_schema = 'src' and table_name = 'sla'`)
+				where table_schema = 'src' and table_name = 'workflow'`)
 			if (views[0] == "1") != tt.wantView {
-				t.Errorf("src.sla exists = %s, want %v", views[0], tt.wantView)
+				t.Errorf("src.workflow exists = %s, want %v", views[0], tt.wantView)
 			}
 			if tt.wantView {
-				if got := queryRows(t, dbPath, "select name from src.sla order by slaid"); strings.Join(got, ",") !=
+				if got := queryRows(t, dbPath, "select name from src.workflow order by workflowid"); strings.Join(got, ",") !=
 					"Standard SLA,Premium SLA" {
-					t.Errorf("src.sla names = %v", got)
+					t.Errorf("src.workflow names = %v", got)
 				}
 			}
 			if tt.wantNote != "" && !strings.Contains(strings.Join(res.Notes, "\n"), tt.wantNote) {
 				t.Errorf("notes %q lack %q", res.Notes, tt.wantNote)
 			}
-			recon := queryRows(t, dbPath, "select count(*) from reports.reconciliation where source_table = 'sla'")
+			recon := queryRows(t, dbPath, "select count(*) from reports.reconciliation where source_table = 'workflow'")
 			if recon[0] != "0" {
-				t.Errorf("sla is reconciled (%s rows); extra tables must not be", recon[0])
+				t.Errorf("workflow is reconciled (%s rows); extra tables must not be", recon[0])
 			}
 		})
 	}

@@ -46,7 +46,9 @@
 //     the fields Intercom has no place for (direction, duration, due date,
 //     attendees). Activities about an account or contact are out of scope
 //     until contact and company notes are replayed.
-//   - No name split: Intercom takes the full name as one field.
+//   - Intercom takes a contact's full name as one field; the first/last split
+//     is kept as contact attributes (sql/30_contacts.sql says how). Fields are
+//     validated before staging by the named rules of sql/15_validation.sql.
 package transform
 
 import (
@@ -122,7 +124,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	var mp *mapping.Mapping
 	if cfg.MappingPath != "" {
-		// TODO: apply the mapping's data attributes and rules; today only its seal is checked and recorded.
 		if mp, err = mapping.LoadVerified(cfg.MappingPath); err != nil {
 			return nil, err
 		}
@@ -136,7 +137,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer conn.Close()
 
 	res := &Result{DBPath: cfg.DBPath}
-	if err := build(ctx, conn, cfg.SnapshotDir, man, res, log); err != nil {
+	if err := build(ctx, conn, cfg.SnapshotDir, man, mappingHooks(mp, man), res, log); err != nil {
 		return nil, err
 	}
 	if err := mapping.Record(ctx, conn, mp); err != nil {
@@ -154,8 +155,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 // build runs every step on one connection, because the UDFs, temp macros and
-// temp tables live on the connection that created them.
-func build(ctx context.Context, conn *sql.Conn, snapDir string, man *manifest, res *Result,
+// temp tables live on the connection that created them. hooks are the
+// mapping's generated steps (apply_mapping.go).
+func build(ctx context.Context, conn *sql.Conn, snapDir string, man *manifest, hooks []sqlHook, res *Result,
 	log *slog.Logger) error {
 	if err := registerUDFs(conn); err != nil {
 		return err
@@ -169,7 +171,7 @@ func build(ctx context.Context, conn *sql.Conn, snapDir string, man *manifest, r
 		log.Info("transform source note", "note", n)
 	}
 
-	if err := runSQLFiles(ctx, conn, log); err != nil {
+	if err := runSQLFiles(ctx, conn, hooks, log); err != nil {
 		return err
 	}
 
@@ -204,12 +206,24 @@ func openStaging(ctx context.Context, path string) (*sql.DB, *sql.Conn, error) {
 		db.Close()
 		return nil, nil, fmt.Errorf("connect to staging database %s: %w", path, err)
 	}
-	if _, err := conn.ExecContext(ctx, "set timezone = 'UTC'"); err != nil {
-		conn.Close()
-		db.Close()
-		return nil, nil, fmt.Errorf("set time zone on %s: %w", path, err)
+	for _, setting := range stagingSettings {
+		if _, err := conn.ExecContext(ctx, setting); err != nil {
+			conn.Close()
+			db.Close()
+			return nil, nil, fmt.Errorf("%s on %s: %w", setting, path, err)
+		}
 	}
 	return db, conn, nil
+}
+
+// stagingSettings apply to the staging connection. DuckDB's default memory
+// limit is 80 % of the machine's RAM, which a customer-size org (a million
+// HTML email bodies held in temp tables) would fill on a machine shared with
+// other work; capped, DuckDB spills to the database's .tmp directory
+// instead. The Go side (the HTML sanitiser) lives outside this limit.
+var stagingSettings = []string{
+	"set timezone = 'UTC'",
+	"set memory_limit = '2GB'",
 }
 
 // restrictPerms keeps staging user-only: it holds customer data.
@@ -223,13 +237,15 @@ func restrictPerms(path string) {
 
 // runSQLFiles executes sql/*.sql and sql/*.sql.tmpl in file-name order; a
 // template is expanded over the source tables first, so that a step which is
-// the same for every table reads once instead of once per table.
-func runSQLFiles(ctx context.Context, conn *sql.Conn, log *slog.Logger) error {
+// the same for every table reads once instead of once per table. Each hook
+// runs right after the file it names.
+func runSQLFiles(ctx context.Context, conn *sql.Conn, hooks []sqlHook, log *slog.Logger) error {
 	names, err := fs.Glob(sqlFiles, "sql/*.sql*")
 	if err != nil {
 		return fmt.Errorf("list embedded sql: %w", err)
 	}
 	sort.Strings(names)
+	ran := map[string]bool{}
 	for _, name := range names {
 		text, err := sqlText(name)
 		if err != nil {
@@ -240,8 +256,11 @@ func runSQLFiles(ctx context.Context, conn *sql.Conn, log *slog.Logger) error {
 			return fmt.Errorf("run %s: %w", name, err)
 		}
 		log.Debug("transform step done", "file", name, "took", time.Since(start).Round(time.Millisecond))
+		if err := runHooks(ctx, conn, hooks, name, ran, log); err != nil {
+			return err
+		}
 	}
-	return nil
+	return hooksMissed(hooks, ran)
 }
 
 func sqlText(name string) (string, error) {
@@ -265,7 +284,7 @@ func sqlText(name string) (string, error) {
 
 // stageTables are the tables of schema stage this package builds.
 var stageTables = []string{"admins", "teams", "data_attributes", "companies", "contacts",
-	"conversations", "conversation_parts"}
+	"conversations", "conversation_parts", "collections", "articles"}
 
 func stagedCounts(ctx context.Context, conn *sql.Conn) (map[string]int64, error) {
 	out := make(map[string]int64, len(stageTables))

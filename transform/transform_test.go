@@ -69,7 +69,7 @@ func assertRows(t *testing.T, dbPath, q string, want []string) {
 }
 
 func TestRunStagesFixture(t *testing.T) {
-	dbPath, res, err := runFixture(t, sampleTables())
+	dbPath, res, err := runFixture(t, withKnowledge()) // every source table present
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,37 +87,67 @@ func TestRunStagesFixture(t *testing.T) {
 		{"teams", "select * from stage.teams order by ord", []string{
 			"queue|q1|Support|1",
 		}},
-		{"companies", "select source_table, source_id, company_id, name, website, industry, remote_created_at, " +
+		{"companies", "select source_table, source_id, company_id, name, website, industry, size, remote_created_at, " +
 			"custom_attributes::varchar, ord from stage.companies order by ord", []string{
-			"account|a2|a2|株式会社テスト|NULL|NULL|1485950400|{}|1",
-			"account|a1|a1|Acme|https://acme.example|Accounting|1488369600|{}|2",
-			"account|a4|a4|Lonely Ltd|NULL|NULL|1491048000|{}|3",
+			// website gets a scheme; a parent account is noted by id and name
+			`account|a2|a2|株式会社テスト|https://www.test.jp|NULL|NULL|1485950400|` +
+				`{"dynamics_city":"東京","dynamics_country":"日本","dynamics_parent_account_id":"a1","dynamics_parent_account_name":"Acme"}|1`,
+			// scheme and host lower-cased, path kept, trailing slash trimmed; city trimmed
+			`account|a1|a1|Acme|https://acme.example/Path|Accounting|250|1488369600|` +
+				`{"dynamics_city":"Lyon","dynamics_country":"France","dynamics_postal_code":"69001","dynamics_region":"Auvergne-Rhône-Alpes"}|2`,
+			// a blank website is none; a parent outside the snapshot keeps the lookup's id and name
+			`account|a4|a4|Lonely Ltd|NULL|NULL|0|1491048000|` +
+				`{"dynamics_parent_account_id":"a9","dynamics_parent_account_name":"Gone Corp"}|3`,
 		}},
 		{"contacts", "select source_table, source_id, role, external_id, email, name, phone, signed_up_at, " +
-			"company_source_id, merged_source_ids, custom_attributes::varchar, ord from stage.contacts order by ord", []string{
+			"unsubscribed_from_emails, company_source_id, merged_source_ids, custom_attributes::varchar, ord " +
+			"from stage.contacts order by ord", []string{
 			// c2 (older, inactive) and c3 (emailaddress2) share jane@example.com after trim+lower;
-			// signed_up_at is the oldest of the group.
-			`contact|c1|user|c1|jane@example.com|Jane Sample|+1 555|1468590310|a1|[c3 c2]|{"dynamics_contact_id":"c1"}|1`,
-			`contact|c4|lead|NULL|NULL|Zoë 😀 Ünïcode|+44 7700|1546300800|a1|[]|{"dynamics_contact_id":"c4"}|2`,
-			`contact|c5|user|c5|wang@example.cn|王小明|NULL|1559347200|a2|[]|{"dynamics_contact_id":"c5"}|3`,
-			// malformed only address: a lead
-			`contact|c6|lead|NULL|NULL|Bad Mail|NULL|1609459200|NULL|[]|{"dynamics_contact_id":"c6"}|4`,
+			// signed_up_at is the oldest of the group; c1's donotbulkemail and c2's donotemail both hold.
+			`contact|c1|user|c1|jane@example.com|Jane Sample|+1 555|1468590310|true|a1|[c3 c2]|` +
+				`{"dynamics_contact_id":"c1","dynamics_do_not_bulk_email":true,"dynamics_do_not_email":true,` +
+				`"dynamics_first_name":"Jane","dynamics_last_name":"Sample"}|1`,
+			// no fullname: first and last joined, kept as given (emoji, accents)
+			`contact|c4|lead|NULL|NULL|Zoë 😀 Ünïcode|+44 7700|1546300800|false|a1|[]|` +
+				`{"dynamics_contact_id":"c4","dynamics_do_not_bulk_email":false,"dynamics_do_not_email":false,` +
+				`"dynamics_first_name":"Zoë 😀","dynamics_last_name":"Ünïcode"}|2`,
+			// one word: a first name only
+			`contact|c5|user|c5|wang@example.cn|王小明|NULL|1559347200|false|a2|[]|` +
+				`{"dynamics_contact_id":"c5","dynamics_first_name":"王小明"}|3`,
+			// malformed only address: a lead; fullname split at its last space, inner spaces kept
+			`contact|c6|lead|NULL|NULL|Dr. Bad  Mail|NULL|1609459200|false|NULL|[]|` +
+				`{"dynamics_contact_id":"c6","dynamics_first_name":"Dr. Bad","dynamics_last_name":"Mail"}|4`,
 			// malformed emailaddress1, good emailaddress2; parent is a contact, so no company
-			`contact|c7|user|c7|fallback@example.com|Fallback|NULL|1612137600|NULL|[]|{"dynamics_contact_id":"c7"}|5`,
+			`contact|c7|user|c7|fallback@example.com|Fallback|NULL|1612137600|false|NULL|[]|` +
+				`{"dynamics_contact_id":"c7","dynamics_first_name":"Fallback"}|5`,
 		}},
 		{"conversations", "select source_id, contact_source_id, company_source_id, admin_source_id, team_source_id, " +
 			"title, body, created_at, updated_at, state, snoozed_until, closed_at, custom_attributes::varchar, ord " +
 			"from stage.conversations order by ord", []string{
+			// entitlement block (channels as remaining/total, dates as unix seconds), the latest
+			// timer of each kind (k1 named by the case's lookup, k2 by its SLA item; k3 is older),
+			// paused because k2 is
 			`i1|c1|a1|u1|q1|Printer on fire|<p>Help <b>now</b></p>|1641031200|1641117600|open|NULL|NULL|` +
-				`{"dynamics_case_id":"i1","dynamics_case_number":"CAS-001","dynamics_priority":"High","dynamics_status":"In Progress","dynamics_state":"Active"}|1`,
+				`{"dynamics_case_id":"i1","dynamics_case_number":"CAS-001","dynamics_case_type":"Question",` +
+				`"dynamics_entitlement":"Gold support","dynamics_entitlement_allocation":"Number of cases",` +
+				`"dynamics_entitlement_channels":"Phone 3/5, Email 2.5/10","dynamics_entitlement_end":1672531200,` +
+				`"dynamics_entitlement_remaining_terms":7.0,"dynamics_entitlement_start":1609459200,` +
+				`"dynamics_entitlement_total_terms":10.0,"dynamics_first_response_by":1641060000,` +
+				`"dynamics_first_response_status":"Succeeded","dynamics_first_response_warning":1641052800,` +
+				`"dynamics_origin":"Email","dynamics_priority":"High","dynamics_resolve_by":1641290400,` +
+				`"dynamics_resolve_by_status":"Paused","dynamics_resolve_by_warning":1641225600,` +
+				`"dynamics_sla":"Standard SLA","dynamics_sla_business_hours":"Business hours","dynamics_sla_paused":true,` +
+				`"dynamics_state":"Active","dynamics_status":"In Progress"}|1`,
+			// parent case noted by its case number; k6 is of no known kind, so no SLA attributes
 			`i2|c4|a1|NULL|NULL|Invoice question|<p>Line one<br>Line &lt;two&gt;</p>|1641204000|1641290400|closed|NULL|1641290400|` +
-				`{"dynamics_case_id":"i2","dynamics_case_number":"CAS-002","dynamics_priority":"Normal","dynamics_status":"Problem Solved","dynamics_state":"Resolved"}|2`,
+				`{"dynamics_case_id":"i2","dynamics_case_number":"CAS-002","dynamics_case_type":"Problem","dynamics_origin":"Phone",` +
+				`"dynamics_parent_case_number":"CAS-001","dynamics_priority":"Normal","dynamics_state":"Resolved","dynamics_status":"Problem Solved"}|2`,
 			`i3|c5|a2|u1|NULL|お問い合わせ|<p>お問い合わせ</p>|1641376800|1641463200|snoozed|1893456000|NULL|` +
-				`{"dynamics_case_id":"i3","dynamics_case_number":"CAS-003","dynamics_priority":"Low","dynamics_status":"On Hold","dynamics_state":"Active"}|3`,
+				`{"dynamics_case_id":"i3","dynamics_case_number":"CAS-003","dynamics_priority":"Low","dynamics_state":"Active","dynamics_status":"On Hold"}|3`,
 			`i5|c5|a2|NULL|NULL|Never mind|<p>Never mind</p>|1641636000|1641722400|closed|NULL|1641722400|` +
-				`{"dynamics_case_id":"i5","dynamics_case_number":"CAS-005","dynamics_priority":"Normal","dynamics_status":"Cancelled","dynamics_state":"Cancelled"}|4`,
+				`{"dynamics_case_id":"i5","dynamics_case_number":"CAS-005","dynamics_priority":"Normal","dynamics_state":"Cancelled","dynamics_status":"Cancelled"}|4`,
 			`i6|c6|NULL|NULL|NULL|Need info|<p>plain</p>|1641808800|1641812400|snoozed|NULL|NULL|` +
-				`{"dynamics_case_id":"i6","dynamics_case_number":"CAS-006","dynamics_priority":"Normal","dynamics_status":"Waiting for Details","dynamics_state":"Active"}|5`,
+				`{"dynamics_case_id":"i6","dynamics_case_number":"CAS-006","dynamics_priority":"Normal","dynamics_state":"Active","dynamics_status":"Waiting for Details"}|5`,
 		}},
 		{"parts", "select * from stage.conversation_parts order by ord", []string{
 			// e2 was sent before e1 although it sorts after it by id; the call,
@@ -137,13 +167,43 @@ func TestRunStagesFixture(t *testing.T) {
 			"phonecall|pc2|i3|2|admin|NULL|u1|note|<p>Phone call (outgoing): Call back<br>Number: not recorded<br>" +
 				"Duration: not recorded<br>Status: Open<br>When: 2022-01-06 09:00 UTC</p>|1641384000|8",
 		}},
+		// only attributes some staged row carries; typed, with the column each comes from
 		{"data attributes", "select model, name, data_type, source_table, source_id, ord from stage.data_attributes order by ord", []string{
-			"contact|dynamics_contact_id|string|contact|contactid|1",
-			"conversation|dynamics_case_id|string|incident|incidentid|2",
-			"conversation|dynamics_case_number|string|incident|ticketnumber|3",
-			"conversation|dynamics_priority|string|incident|prioritycode|4",
-			"conversation|dynamics_state|string|incident|statecode|5",
-			"conversation|dynamics_status|string|incident|statuscode|6",
+			"company|dynamics_city|string|account|address1_city|1",
+			"company|dynamics_country|string|account|address1_country|2",
+			"company|dynamics_parent_account_id|string|account|parentaccountid|3",
+			"company|dynamics_parent_account_name|string|account|parentaccountid|4",
+			"company|dynamics_postal_code|string|account|address1_postalcode|5",
+			"company|dynamics_region|string|account|address1_stateorprovince|6",
+			"contact|dynamics_contact_id|string|contact|contactid|7",
+			"contact|dynamics_do_not_bulk_email|boolean|contact|donotbulkemail|8",
+			"contact|dynamics_do_not_email|boolean|contact|donotemail|9",
+			"contact|dynamics_first_name|string|contact|firstname|10",
+			"contact|dynamics_last_name|string|contact|lastname|11",
+			"conversation|dynamics_case_id|string|incident|incidentid|12",
+			"conversation|dynamics_case_number|string|incident|ticketnumber|13",
+			"conversation|dynamics_case_type|string|incident|casetypecode|14",
+			"conversation|dynamics_entitlement|string|entitlement|name|15",
+			"conversation|dynamics_entitlement_allocation|string|entitlement|allocationtypecode|16",
+			"conversation|dynamics_entitlement_channels|string|entitlementchannel|channel|17",
+			"conversation|dynamics_entitlement_end|date|entitlement|enddate|18",
+			"conversation|dynamics_entitlement_remaining_terms|float|entitlement|remainingterms|19",
+			"conversation|dynamics_entitlement_start|date|entitlement|startdate|20",
+			"conversation|dynamics_entitlement_total_terms|float|entitlement|totalterms|21",
+			"conversation|dynamics_first_response_by|date|slakpiinstance|failuretime|22",
+			"conversation|dynamics_first_response_status|string|slakpiinstance|status|23",
+			"conversation|dynamics_first_response_warning|date|slakpiinstance|warningtime|24",
+			"conversation|dynamics_origin|string|incident|caseorigincode|25",
+			"conversation|dynamics_parent_case_number|string|incident|parentcaseid|26",
+			"conversation|dynamics_priority|string|incident|prioritycode|27",
+			"conversation|dynamics_resolve_by|date|slakpiinstance|failuretime|28",
+			"conversation|dynamics_resolve_by_status|string|slakpiinstance|status|29",
+			"conversation|dynamics_resolve_by_warning|date|slakpiinstance|warningtime|30",
+			"conversation|dynamics_sla|string|sla|name|31",
+			"conversation|dynamics_sla_business_hours|string|sla|businesshoursid|32",
+			"conversation|dynamics_sla_paused|boolean|slakpiinstance|status|33",
+			"conversation|dynamics_state|string|incident|statecode|34",
+			"conversation|dynamics_status|string|incident|statuscode|35",
 		}},
 	}
 	for _, tt := range tests {
@@ -187,8 +247,35 @@ func TestRunRejectsWithReasons(t *testing.T) {
 		"e3|sender has no partyid: attributed to the conversation contact (address used: jane.other@example.com)",
 		"i2|contact from the account primarycontactid",
 		"i3|contact: oldest contact of the account",
+		"i3|parent case i99 is not in the snapshot: dynamics_parent_case_number left empty",
 		"pc2|owner is not a migrated agent: note written by the case owner",
 	})
+	assertRows(t, dbPath, "select source_table, source_id, reason from reports.out_of_scope "+
+		"where source_table in ('sla', 'slaitem', 'entitlement', 'entitlementchannel', 'slakpiinstance') order by all", []string{
+		"entitlement|en1|consumed as conversation attributes of its cases (dynamics_entitlement*)",
+		"entitlement|en2|entitlement of no migrated case: listed in the SLA inventory",
+		"entitlementchannel|ec1|consumed as channel restrictions of its entitlement (dynamics_entitlement_channels)",
+		"entitlementchannel|ec2|consumed as channel restrictions of its entitlement (dynamics_entitlement_channels)",
+		"entitlementchannel|ec3|channel of an entitlement of no migrated case",
+		"sla|s1|SLA definition: listed in reports.sla_definitions to rebuild by hand in Intercom",
+		"sla|s2|SLA definition: listed in reports.sla_definitions to rebuild by hand in Intercom",
+		"slaitem|si1|SLA item (KPI target): listed in reports.sla_definitions to rebuild by hand in Intercom",
+		"slaitem|si2|SLA item (KPI target): listed in reports.sla_definitions to rebuild by hand in Intercom",
+		"slakpiinstance|k1|consumed as SLA conversation attributes of its case",
+		"slakpiinstance|k2|consumed as SLA conversation attributes of its case",
+		"slakpiinstance|k3|older SLA timer of the same kind: its case carries the latest",
+		"slakpiinstance|k4|SLA timer of a case that was not migrated",
+		"slakpiinstance|k5|SLA timer not regarding a case in the snapshot",
+		"slakpiinstance|k6|SLA timer neither first response nor resolve by: counted in the SLA inventory",
+	})
+	// every SLA definition is in the inventory, items with their targets and timer counts
+	assertRows(t, dbPath, "select source_table, source_id, sla_name, sla_state, business_hours, item_name, kpi_field, "+
+		"warn_after_minutes, failure_after_minutes, allow_pause_resume, kpi_instances, ord from reports.sla_definitions order by ord",
+		[]string{
+			"sla|s2|Legacy SLA|Draft|NULL|NULL|NULL|NULL|NULL|false|0|1",
+			"slaitem|si1|Standard SLA|Active|Business hours|First response|firstresponsebykpiid|360|480|false|0|2",
+			"slaitem|si2|Standard SLA|Active|Business hours|Resolve by|resolvebykpiid|3240|4320|true|4|3",
+		})
 	// every reason in a rejects table has a row in rejects_by_reason
 	assertRows(t, dbPath, "select object, source_table, rule, rows from reports.rejects_by_reason order by all", []string{
 		"admins|systemuser|no_email|1",
@@ -219,11 +306,24 @@ func TestRunConservation(t *testing.T) {
 		{"conversation_parts", "phonecall", 3, 3, 2, 0, 0, 1, true},
 		{"conversation_parts", "task", 3, 3, 1, 0, 2, 0, true},
 		{"conversation_parts", "appointment", 1, 1, 1, 0, 0, 0, true},
+		{"sla_definitions", "sla", 2, 2, 0, 0, 0, 2, true},
+		{"sla_definitions", "slaitem", 2, 2, 0, 0, 0, 2, true},
+		{"conversation_attributes", "entitlement", 2, 2, 0, 0, 0, 2, true},
+		{"conversation_attributes", "entitlementchannel", 3, 3, 0, 0, 0, 3, true},
+		{"conversation_attributes", "slakpiinstance", 6, 6, 0, 0, 0, 6, true},
 	}
-	if !reflect.DeepEqual(res.Reconciliation, want) {
+	// The reconciliation lists these tables in this order; tables added
+	// after them (knowledge) are checked by their own tests, but every row
+	// must conserve.
+	if len(res.Reconciliation) < len(want) || !reflect.DeepEqual(res.Reconciliation[:len(want)], want) {
 		t.Errorf("reconciliation\n got %+v\nwant %+v", res.Reconciliation, want)
 	}
-	if res.Staged["contacts"] != 5 || res.Staged["conversation_parts"] != 8 || res.Staged["data_attributes"] != 6 {
+	for _, r := range res.Reconciliation {
+		if !r.Conserved {
+			t.Errorf("%s does not conserve: %+v", r.SourceTable, r)
+		}
+	}
+	if res.Staged["contacts"] != 5 || res.Staged["conversation_parts"] != 8 || res.Staged["data_attributes"] != 35 {
 		t.Errorf("staged = %v", res.Staged)
 	}
 }
@@ -299,7 +399,7 @@ func TestRunRefusesIncompleteSnapshot(t *testing.T) {
 // A snapshot without queue items, activity parties or systemusers still
 // transforms: the views are empty, and parts fall back to the case owner.
 func TestRunAbsentTables(t *testing.T) {
-	tables := sampleTables()
+	tables := withKnowledge() // articles_test.go: only the two tables below are absent
 	delete(tables, "queueitem")
 	delete(tables, "activityparty")
 	dbPath, res, err := runFixture(t, tables)

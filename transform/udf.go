@@ -100,12 +100,13 @@ func (u *stringUDF) Executor() duckdb.ScalarFuncExecutor {
 	}}
 }
 
-// registerUDFs makes sanitize_html, text_to_html and body_html available on conn.
+// registerUDFs makes sanitize_html, text_to_html, body_html and article_html available on conn.
 func registerUDFs(conn *sql.Conn) error {
 	for name, fn := range map[string]func(string) string{
 		"sanitize_html": SanitizeHTML,
 		"text_to_html":  TextToHTML,
 		"body_html":     BodyHTML,
+		"article_html":  ArticleHTML,
 	} {
 		if err := duckdb.RegisterScalarUDF(conn, name, &stringUDF{fn: fn}); err != nil {
 			return fmt.Errorf("register udf %s: %w", name, err)

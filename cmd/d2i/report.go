@@ -126,7 +126,8 @@ func buildReport(ctx context.Context, cfg report.Config) (*report.Result, error)
 // again is written all the same.
 func writtenBySource(c *replay.LogCounts) (written, rolledBack map[string]int64) {
 	reconciled := map[string]bool{replay.KindCompany: true, replay.KindContact: true,
-		replay.KindConversation: true, replay.KindConversationPart: true}
+		replay.KindConversation: true, replay.KindConversationPart: true,
+		replay.KindCollection: true, replay.KindArticle: true}
 	written, rolledBack = map[string]int64{}, map[string]int64{}
 	for ks, n := range c.WrittenBySource {
 		if reconciled[ks.Kind] {

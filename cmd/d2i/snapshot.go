@@ -14,13 +14,15 @@ import (
 )
 
 // demoTables are what the demo snapshots: the tables the migration of
-// cases, contacts, companies and their activities reads, and the small
+// cases, contacts, companies and their activities reads, the knowledge base
+// (help-center collections and articles), and the small
 // configuration tables the admin inventories read (flows, SLAs,
 // entitlements, queue members). Attachments are left out to keep the demo
 // quick; 'd2i snapshot' reads them by default.
 var demoTables = []string{"account", "contact", "incident", "email", "activityparty", "systemuser", "queue",
 	"queueitem", "phonecall", "task", "appointment", "queuemembership", "workflow", "sla", "slaitem",
-	"slakpiinstance", "entitlement", "entitlementchannel"}
+	"slakpiinstance", "entitlement", "entitlementchannel", "languagelocale", "category", "knowledgearticle",
+	"knowledgearticlescategories"}
 
 type snapshotOptions struct {
 	orgURL         string

@@ -148,8 +148,11 @@ func (s *Server) createConversation(c *call) (any, *apiError) {
 	}
 	_ = n // TODO: keep attachments of the opening message on source.attachments.
 	created := timestamp(c, "created_at")
+	// updated_at is when the object was last written, now, even when created_at is
+	// historical: rollback compares it with its own writes to spot later edits.
 	cv := &Conversation{ID: s.st.convID(), MessageID: s.st.messageID(), State: "open",
-		ContactID: ct.ID, ContactRole: ct.Role, Body: body, CreatedAt: created, UpdatedAt: created}
+		ContactID: ct.ID, ContactRole: ct.Role, Body: body, CreatedAt: created,
+		UpdatedAt: max(created, c.now.Unix())}
 	s.st.conversations[cv.ID] = cv
 	s.indexConversation(cv, c)
 	return map[string]any{"type": "user_message", "id": cv.MessageID, "created_at": created,

@@ -79,6 +79,61 @@ var Loosenings = []Loosening{
 			return nil
 		},
 	},
+	{
+		Name: "POST /tags body: one branch per body shape",
+		Reason: "the request is a oneOf of create/rename, tag companies, untag companies and " +
+			"tag users with no additionalProperties: false, so {name,companies} and {name,users} " +
+			"match several branches and no valid tagging body passes (spec §15, fact-check 32). " +
+			"The branches are made strict and the two company ones, which differ only in an " +
+			"optional untag flag, are one, so that each shape matches exactly one branch.",
+		apply: strictTagBranches,
+	},
+}
+
+// strictTagBranches replaces POST /tags's oneOf with closed copies of its
+// branches: create/rename, companies (tag or untag) and users.
+func strictTagBranches(doc *openapi3.T) error {
+	item := doc.Paths.Value("/tags")
+	if item == nil || item.Post == nil || item.Post.RequestBody == nil || item.Post.RequestBody.Value == nil {
+		return fmt.Errorf("POST /tags has no request body")
+	}
+	media := item.Post.RequestBody.Value.Content.Get("application/json")
+	if media == nil || media.Schema == nil || media.Schema.Value == nil || len(media.Schema.Value.OneOf) != 4 {
+		return fmt.Errorf("POST /tags body is no longer a oneOf of four schemas")
+	}
+	var branches openapi3.SchemaRefs
+	for _, name := range []string{"create_or_update_tag_request", "untag_company_request",
+		"tag_multiple_users_request"} {
+		ref := doc.Components.Schemas[name]
+		if ref == nil || ref.Value == nil {
+			return fmt.Errorf("components.schemas.%s not found", name)
+		}
+		if ref.Value.AdditionalProperties.Has != nil {
+			return fmt.Errorf("components.schemas.%s already says whether it is closed", name)
+		}
+		branches = append(branches, openapi3.NewSchemaRef("", closed(ref.Value)))
+	}
+	media.Schema = openapi3.NewSchemaRef("", &openapi3.Schema{OneOf: branches})
+	return nil
+}
+
+// closed copies an object schema, and the object schema of its array
+// properties' items, with additionalProperties: false.
+func closed(s *openapi3.Schema) *openapi3.Schema {
+	no := false
+	c := *s
+	c.AdditionalProperties = openapi3.AdditionalProperties{Has: &no}
+	c.Properties = openapi3.Schemas{}
+	for name, p := range s.Properties {
+		if p.Value != nil && p.Value.Items != nil && p.Value.Items.Value != nil {
+			arr := *p.Value
+			arr.Items = openapi3.NewSchemaRef("", closed(p.Value.Items.Value))
+			c.Properties[name] = openapi3.NewSchemaRef("", &arr)
+			continue
+		}
+		c.Properties[name] = p
+	}
+	return &c
 }
 
 func property(doc *openapi3.T, schema, prop string) (*openapi3.Schema, error) {

@@ -39,7 +39,7 @@ func (s *Server) createMessage(c *call) (any, *apiError) {
 		"owner": s.authorJSON("admin", adminID)}
 	cv := &Conversation{ID: s.st.convID(), MessageID: res["id"].(string), State: "open",
 		ContactID: to[0].ID, ContactRole: to[0].Role, SourceAdminID: adminID, Body: body,
-		CreatedAt: created, UpdatedAt: created}
+		CreatedAt: created, UpdatedAt: max(created, c.now.Unix())}
 	if v, _ := c.body["create_conversation_without_contact_reply"].(bool); v {
 		s.st.conversations[cv.ID] = cv
 		s.indexConversation(cv, c)

@@ -56,6 +56,26 @@ func (s *Server) routes() http.Handler {
 
 	add("POST /messages", s.createMessage)
 
+	add("GET /tags", s.listTags)
+	add("POST /tags", s.postTags)
+	add("GET /tags/{tag_id}", s.getTag)
+	add("DELETE /tags/{tag_id}", s.deleteTag)
+	add("POST /contacts/{contact_id}/tags", s.tagContact(true))
+	add("DELETE /contacts/{contact_id}/tags/{tag_id}", s.tagContact(false))
+	add("POST /conversations/{conversation_id}/tags", s.tagConversation(true))
+	add("DELETE /conversations/{conversation_id}/tags/{tag_id}", s.tagConversation(false))
+
+	add("GET /help_center/collections", s.listCollections)
+	add("POST /help_center/collections", s.createCollection)
+	add("GET /help_center/collections/{collection_id}", s.getCollection)
+	add("PUT /help_center/collections/{collection_id}", s.updateCollection)
+	add("DELETE /help_center/collections/{collection_id}", s.deleteCollection)
+	add("GET /articles", s.listArticles)
+	add("POST /articles", s.createArticle)
+	add("GET /articles/{article_id}", s.getArticle)
+	add("PUT /articles/{article_id}", s.updateArticle)
+	add("DELETE /articles/{article_id}", s.deleteArticle)
+
 	add("GET /data_attributes", s.listDataAttributes)
 	add("POST /data_attributes", s.createDataAttribute)
 	add("PUT /data_attributes/{data_attribute_id}", s.updateDataAttribute)

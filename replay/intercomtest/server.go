@@ -106,6 +106,9 @@ type Options struct {
 	SkipNotificationsOn214 bool
 	// MaxDataAttributes is the per-workspace cap of live custom attributes. Default 250.
 	MaxDataAttributes int
+	// MaxCollectionDepth caps how deep help-center collections nest; 0 is no cap. No
+	// limit is documented (spec §13), so tests choose one.
+	MaxCollectionDepth int
 
 	// FailEveryN answers every Nth authenticated request with a 5xx before it is
 	// processed (nothing committed). 0 disables.

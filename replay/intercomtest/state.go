@@ -92,6 +92,8 @@ type state struct {
 	attrs         map[int64]*DataAttributeInfo
 	admins        []Admin
 	teams         []Team
+	tags          tagStore
+	help          helpCenterStore
 
 	contactIndex map[string][]searchVersion
 	convIndex    map[string][]searchVersion

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -45,6 +46,9 @@ type Mapping struct {
 	Admins         MatchRule       `yaml:"admins"`
 	Attachments    AttachmentRule  `yaml:"attachments"`
 	Taxonomy       TaxonomyRule    `yaml:"taxonomy"`
+	// CustomTables is omitted from the hash when empty, so that mappings
+	// sealed before custom tables had rules keep their seal.
+	CustomTables []CustomTable `yaml:"custom_tables" json:",omitempty"`
 
 	// Confirmed is "sha256:<hex>" of the content, written by Confirm.
 	Confirmed   string `yaml:"confirmed,omitempty" json:"-"`
@@ -198,26 +202,71 @@ func (m *Mapping) validateAttributes() []error {
 		who := "data attribute " + a.SourceTable + "." + a.SourceColumn
 		if !models[a.Model] {
 			errs = append(errs, fmt.Errorf("%s: model %q is not contact, company or conversation", who, a.Model))
+		} else if want, ok := tableModels[a.SourceTable]; ok && want != a.Model {
+			errs = append(errs, fmt.Errorf("%s: model %q: %s rows become Intercom %s objects", who,
+				a.Model, a.SourceTable, want))
 		}
 		if !a.Enabled {
 			continue
 		}
 		custom++
-		if !validName.MatchString(a.Name) {
-			errs = append(errs, fmt.Errorf("%s: name %q may hold only letters, digits, space, _ and -", who, a.Name))
-		}
-		if !dataTypes[a.DataType] {
-			errs = append(errs, fmt.Errorf("%s: data_type %q is not string, integer, float, boolean or date",
-				who, a.DataType))
-		}
-		if len(a.Values) > 0 && a.DataType != TypeString {
-			errs = append(errs, fmt.Errorf("%s: values need data_type string, not %q", who, a.DataType))
-		}
+		errs = append(errs, nameErrors(a.Name, who)...)
+		errs = append(errs, typeErrors(a, who)...)
 		claim(a.Name, who)
 	}
+	tableErrs, added := m.validateCustomTables(claim)
+	errs = append(errs, tableErrs...)
+	custom += added
 	if custom > MaxDataAttributes {
 		errs = append(errs, fmt.Errorf("%d data attributes enabled (with stamps); Intercom allows %d per workspace",
 			custom, MaxDataAttributes))
+	}
+	return errs
+}
+
+// tableModels pairs each source table with the model its rows become.
+var tableModels = map[string]string{"contact": "contact", "account": "company", "incident": "conversation"}
+
+// nameErrors: Intercom refuses other characters, and a custom attribute
+// named like one of its own would shadow it.
+func nameErrors(name, who string) []error {
+	var errs []error
+	if !validName.MatchString(name) {
+		errs = append(errs, fmt.Errorf("%s: name %q may hold only letters, digits, space, _ and -", who, name))
+	}
+	if reservedNames[strings.ToLower(name)] {
+		errs = append(errs, fmt.Errorf("%s: name %q is one of Intercom's built-in attributes", who, name))
+	}
+	return errs
+}
+
+// convertible lists, per Dataverse type, the data types its values convert
+// to without loss; another choice is a type change the transform refuses.
+var convertible = map[string][]string{
+	"String": {TypeString}, "Memo": {TypeString}, "EntityName": {TypeString},
+	"Uniqueidentifier": {TypeString},
+	"Integer":          {TypeInteger, TypeFloat, TypeString}, "BigInt": {TypeInteger, TypeFloat, TypeString},
+	"Double": {TypeFloat, TypeString}, "Decimal": {TypeFloat, TypeString}, "Money": {TypeFloat, TypeString},
+	"Boolean":  {TypeBoolean, TypeString},
+	"DateTime": {TypeDate, TypeString},
+	"Picklist": {TypeString}, "State": {TypeString}, "Status": {TypeString},
+	"MultiSelectPicklist": {TypeString},
+	"Lookup":              {TypeString}, "Customer": {TypeString}, "Owner": {TypeString},
+}
+
+func typeErrors(a DataAttribute, who string) []error {
+	var errs []error
+	if !dataTypes[a.DataType] {
+		errs = append(errs, fmt.Errorf("%s: data_type %q is not string, integer, float, boolean or date",
+			who, a.DataType))
+	}
+	if len(a.Values) > 0 && a.DataType != TypeString {
+		errs = append(errs, fmt.Errorf("%s: values need data_type string, not %q", who, a.DataType))
+	}
+	ok, known := convertible[a.SourceType]
+	if known && dataTypes[a.DataType] && !slices.Contains(ok, a.DataType) {
+		errs = append(errs, fmt.Errorf("%s: data_type %q cannot hold a %s column (use %s)", who, a.DataType,
+			a.SourceType, strings.Join(ok, " or ")))
 	}
 	return errs
 }

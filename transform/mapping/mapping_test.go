@@ -23,6 +23,27 @@ func sample() *Mapping {
 	return m
 }
 
+func claims() CustomTable {
+	return CustomTable{Table: "new_warrantyclaim", Key: "new_warrantyclaimid", Mode: ModeJSONAttribute,
+		Model: "company", Link: "new_incidentid", Name: "warranty_claims", Columns: []string{"new_name"},
+		MaxChars: DefaultMaxChars}
+}
+
+// A mapping sealed before custom tables existed keeps its seal: an empty
+// list is left out of the hashed content.
+func TestHashWithoutCustomTables(t *testing.T) {
+	m := sample()
+	before := m.Hash()
+	m.CustomTables = []CustomTable{}
+	if m.Hash() != before {
+		t.Error("an empty custom_tables list changed the hash")
+	}
+	m.CustomTables = []CustomTable{claims()}
+	if m.Hash() == before {
+		t.Error("a custom table rule did not change the hash")
+	}
+}
+
 func writeSample(t *testing.T) string {
 	t.Helper()
 	b, err := Marshal(sample())
@@ -150,6 +171,26 @@ func TestValidate(t *testing.T) {
 					Enabled: true})
 			}
 		}, "Intercom allows 250"},
+		{"Intercom built-in name", func(m *Mapping) { m.DataAttributes[1].Name = "Title" }, "built-in attributes"},
+		{"type change", func(m *Mapping) { m.DataAttributes[1].DataType = TypeBoolean }, `cannot hold a String`},
+		{"model of another table", func(m *Mapping) { m.DataAttributes[1].Model = "contact" },
+			"incident rows become Intercom conversation objects"},
+		{"custom table valid", func(m *Mapping) { m.CustomTables = []CustomTable{claims()} }, ""},
+		{"custom table mode", func(m *Mapping) {
+			m.CustomTables = []CustomTable{claims()}
+			m.CustomTables[0].Mode = "merge"
+		}, `custom table new_warrantyclaim: mode "merge"`},
+		{"custom table on a conversation", func(m *Mapping) {
+			m.CustomTables = []CustomTable{claims()}
+			m.CustomTables[0].Model = "conversation"
+		}, "goes on a company or a contact"},
+		{"custom table name clash", func(m *Mapping) {
+			m.CustomTables = []CustomTable{claims()}
+			m.CustomTables[0].Name = "new_productserial"
+		}, "already used by data attribute incident.new_productserial"},
+		{"custom table skip needs no name", func(m *Mapping) {
+			m.CustomTables = []CustomTable{{Table: "new_warrantyclaim", Key: "new_warrantyclaimid", Mode: ModeSkip}}
+		}, ""},
 		{"over_limit", func(m *Mapping) { m.Attachments.OverLimit = "drop" }, "over_limit"},
 		{"max_bytes", func(m *Mapping) { m.Attachments.MaxBytes = 0 }, "max_bytes"},
 		{"taxonomy", func(m *Mapping) { m.Taxonomy.Deeper = "drop" }, "taxonomy.deeper"},

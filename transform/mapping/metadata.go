@@ -12,8 +12,11 @@ import (
 
 // Entity is the part of an EntityDefinitions answer a proposal needs.
 type Entity struct {
-	LogicalName string      `json:"LogicalName"`
-	Attributes  []Attribute `json:"Attributes"`
+	LogicalName          string      `json:"LogicalName"`
+	PrimaryIdAttribute   string      `json:"PrimaryIdAttribute"`
+	PrimaryNameAttribute string      `json:"PrimaryNameAttribute"`
+	IsCustomEntity       *bool       `json:"IsCustomEntity"`
+	Attributes           []Attribute `json:"Attributes"`
 }
 
 // Attribute is one AttributeMetadata entry.
@@ -24,6 +27,8 @@ type Attribute struct {
 	IsCustomAttribute bool    `json:"IsCustomAttribute"`
 	IsValidForRead    *bool   `json:"IsValidForRead"`
 	DisplayName       Label   `json:"DisplayName"`
+	// Targets are the tables a lookup may point at.
+	Targets []string `json:"Targets"`
 }
 
 // Label is a Dataverse localized label.

@@ -38,7 +38,8 @@ func sampleSnapshot(t *testing.T) string {
 		t.Skip("needs an emulator snapshot")
 	}
 	snapOnce.Do(func() {
-		org, err := sampleorg.New(sampleorg.Options{Seed: 7, Cases: 30})
+		// 80 cases give the org three warranty claims (custom table).
+		org, err := sampleorg.New(sampleorg.Options{Seed: 7, Cases: 80})
 		if err != nil {
 			snapErr = err
 			return
@@ -53,7 +54,7 @@ func sampleSnapshot(t *testing.T) string {
 			OrgURL: srv.URL, AuthorityURL: srv.URL,
 			Credentials: snapshot.Credentials{TenantID: "t", ClientID: "c", ClientSecret: "s"},
 			Tables: []string{"systemuser", "queue", "account", "contact", "incident", "email",
-				"activityparty", "queueitem"},
+				"activityparty", "queueitem", "new_warrantyclaim"},
 			OutDir: snapDir, MaxPageSize: 50,
 		})
 	})
@@ -275,5 +276,52 @@ func TestReplayRequireMapping(t *testing.T) {
 				t.Errorf("refused = %v (err %v), want %v", got, err, tc.refused)
 			}
 		})
+	}
+}
+
+// TestMapPipelineSampleOrg proposes, confirms and transforms the sample org
+// and checks values the mapping put on a contact and a company.
+func TestMapPipelineSampleOrg(t *testing.T) {
+	snap := sampleSnapshot(t)
+	path := proposeConfirmed(t, snap)
+	dbPath := filepath.Join(t.TempDir(), "staging.duckdb")
+	if _, err := transform.Run(context.Background(), transform.Config{SnapshotDir: snap, DBPath: dbPath,
+		MappingPath: path}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("duckdb", dbPath+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	cases := []struct{ name, query, want string }{
+		// contact 0x01 has code 100000002 in Dataverse, Gold through the value map.
+		{"loyalty tier label", `select (custom_attributes->'new_loyaltytier')::varchar from stage.contacts
+			where source_id = 'da5bb039-2faf-0211-9f9e-000000000001'`, `"Gold"`},
+		{"loyalty tier code", `select cast(new_loyaltytier as varchar) from src.contact
+			where contactid = 'da5bb039-2faf-0211-9f9e-000000000001'`, "100000002"},
+		// claim WC-000000 is on a case of account 0x01.
+		{"warranty claims", `select custom_attributes->>'new_warrantyclaim' from stage.companies
+			where source_id = '5d359b33-6268-0111-806b-000000000001'`,
+			`[{"new_name":"WC-000000","new_claimamount":627.88,"new_claimstatus":"Rejected",` +
+				`"new_purchasedate":"2024-03-04","new_serialnumber":"SN-D2817C3A"}]`},
+		{"warranty claim attribute", `select model || ' ' || data_type from stage.data_attributes
+			where name = 'new_warrantyclaim'`, "company string"},
+		// the third claim's case has no company: rejected, and the table conserves.
+		{"claim reject", `select rule from rejects.companies where source_table = 'new_warrantyclaim'`,
+			"parent_not_staged"},
+		{"claims reconciled", `select format('{}={}+{}+{} {}', snapshot_rows, staged, rejected, out_of_scope,
+			conserved) from reports.reconciliation where source_table = 'new_warrantyclaim'`, "3=2+1+0 true"},
+	}
+	for _, tc := range cases {
+		var got string
+		if err := db.QueryRow(tc.query).Scan(&got); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("%s = %s, want %s", tc.name, got, tc.want)
+		}
 	}
 }

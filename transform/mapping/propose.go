@@ -41,8 +41,33 @@ func Propose(snapDir string) (*Mapping, error) {
 		}
 		m.DataAttributes = append(m.DataAttributes, proposeTable(sm.table, sm.model, ent, opts, names)...)
 	}
+	if m.CustomTables, err = proposeCustomTables(snapDir, man, names); err != nil {
+		return nil, err
+	}
 	capEnabled(m)
 	return m, nil
+}
+
+// proposeCustomTables drafts a rule for every snapshotted custom table, in
+// name order.
+func proposeCustomTables(snapDir string, man *manifest, names *namer) ([]CustomTable, error) {
+	tables := make([]string, 0, len(man.Tables))
+	for t := range man.Tables {
+		tables = append(tables, t)
+	}
+	sort.Strings(tables)
+	var out []CustomTable
+	for _, t := range tables {
+		ent, _, err := readTableMeta(snapDir, t)
+		if err != nil {
+			return nil, err
+		}
+		if ent == nil || !isCustomEntity(ent) {
+			continue
+		}
+		out = append(out, proposeCustomTable(ent, names))
+	}
+	return out, nil
 }
 
 // ProposeEntity drafts the data attributes of one table from its metadata
@@ -52,8 +77,9 @@ func ProposeEntity(table, model string, ent *Entity, opts Options) []DataAttribu
 }
 
 type manifest struct {
-	OrgURL    string `json:"org_url"`
-	StartedAt string `json:"started_at"`
+	OrgURL    string              `json:"org_url"`
+	StartedAt string              `json:"started_at"`
+	Tables    map[string]struct{} `json:"tables"`
 }
 
 func readManifest(snapDir string) (*manifest, error) {
@@ -167,7 +193,8 @@ func disabledReason(name string) string {
 }
 
 // capEnabled switches off attributes beyond Intercom's workspace cap (stamps
-// count too), last in file order first, saying why.
+// count too), last in file order first, saying why; custom tables come last
+// and fall back to skip.
 func capEnabled(m *Mapping) {
 	room := MaxDataAttributes
 	for _, s := range m.Stamps {
@@ -182,6 +209,18 @@ func capEnabled(m *Mapping) {
 		}
 		if room == 0 {
 			a.Enabled, a.Note = false, fmt.Sprintf("off: over Intercom's %d data attributes", MaxDataAttributes)
+			continue
+		}
+		room--
+	}
+	for i := range m.CustomTables {
+		ct := &m.CustomTables[i]
+		if ct.Mode != ModeJSONAttribute {
+			continue
+		}
+		if room == 0 {
+			*ct = CustomTable{Table: ct.Table, Key: ct.Key, Mode: ModeSkip,
+				Note: fmt.Sprintf("skip: over Intercom's %d data attributes", MaxDataAttributes)}
 			continue
 		}
 		room--

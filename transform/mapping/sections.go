@@ -23,12 +23,23 @@ func (m *Mapping) sections() []section {
 			Custom Dataverse columns and the Intercom data attributes they become.
 			contact -> contact, account -> company, incident -> conversation.
 			name: letters, digits, space, _ and - only; unique across all models.
-			data_type: string | integer | float | boolean | date. Picklists become strings
-			through values (option code -> Intercom text); lookups carry the target's id.
+			data_type: string | integer | float | boolean | date (unix seconds). Picklists become
+			strings through values (option code -> Intercom text; several choices joined with
+			", "; a code without a value leaves the attribute off that object, with a note).
+			Lookups carry the target's id; set column to _<name>_value__formatted for its name.
 			enabled: false keeps a column out of Intercom (Intercom allows 250 per workspace).
 			Intercom 2.14 cannot create conversation attributes through the API: create
 			those in Intercom's settings with the same name and type before replay.`,
 			map[string]any{"data_attributes": nonNil(m.DataAttributes)}},
+		{"custom_tables", `
+			The org's own tables (IsCustomEntity) and what becomes of their rows.
+			mode: json_attribute gathers the rows of one parent into a JSON array held in
+			the string data attribute name on its company or contact (model); link is the
+			lookup naming the parent (an account, a contact, or a case whose company or
+			contact is taken); columns are copied into each row's object; a parent whose
+			JSON is longer than max_chars has its rows rejected, never truncated.
+			skip: the rows are out of scope. note: not replayed yet, out of scope too.`,
+			map[string]any{"custom_tables": nonNil(m.CustomTables)}},
 		{"stamps", `
 			Source ids written into every migrated object, so each can be traced back to
 			Dynamics and found again when a replay is rerun. Not editable in this version.`,

@@ -11,6 +11,8 @@ with staged as (
         union all select source_table, source_id from stage.contacts
         union all select source_table, source_id from stage.conversations
         union all select source_table, source_id from stage.conversation_parts
+        union all select source_table, source_id from stage.collections
+        union all select source_table, source_id from stage.articles
     ) group by source_table
 ),
 merged as (
@@ -24,6 +26,8 @@ rejected as (
         union all select source_table from rejects.contacts
         union all select source_table from rejects.conversations
         union all select source_table from rejects.conversation_parts
+        union all select source_table from rejects.collections
+        union all select source_table from rejects.articles
     ) group by source_table
 ),
 out_of_scope as (
@@ -55,7 +59,16 @@ with objects (source_table, object) as (
         ('queueitem', 'case_routing'),
         ('phonecall', 'conversation_parts'),
         ('task', 'conversation_parts'),
-        ('appointment', 'conversation_parts')
+        ('appointment', 'conversation_parts'),
+        ('sla', 'sla_definitions'),
+        ('slaitem', 'sla_definitions'),
+        ('entitlement', 'conversation_attributes'),
+        ('entitlementchannel', 'conversation_attributes'),
+        ('slakpiinstance', 'conversation_attributes'),
+        ('languagelocale', 'article_locales'),
+        ('category', 'collections'),
+        ('knowledgearticle', 'articles'),
+        ('knowledgearticlescategories', 'article_collections')
 )
 select
     o.object,
@@ -87,6 +100,8 @@ from (
     union all select 'contacts', source_table, rule, reason from rejects.contacts
     union all select 'conversations', source_table, rule, reason from rejects.conversations
     union all select 'conversation_parts', source_table, rule, reason from rejects.conversation_parts
+    union all select 'collections', source_table, rule, reason from rejects.collections
+    union all select 'articles', source_table, rule, reason from rejects.articles
 )
 group by object, source_table, rule, reason
 order by object, source_table, rule, reason;
