@@ -78,13 +78,30 @@ type reqTag struct{ table, what string }
 // get fetches rawURL, unchanged, until it succeeds or the policy gives up.
 // annotated adds the annotation and page-size preferences of list calls.
 func (c *client) get(ctx context.Context, rawURL string, annotated bool, tag reqTag) ([]byte, error) {
+	var body []byte
+	err := c.stream(ctx, rawURL, annotated, tag, func(r io.Reader, size int64) error {
+		var err error
+		body, err = readBody(r, size)
+		return err
+	})
+	return body, err
+}
+
+// stream is get handing a successful body to consume as it arrives instead
+// of reading it first. A body cut off in transit is retried like a failed
+// request: consume is then called again and must start over. Any other
+// error of consume ends the request and is returned as is.
+func (c *client) stream(ctx context.Context, rawURL string, annotated bool, tag reqTag, consume func(body io.Reader, size int64) error) error {
 	for attempt := 1; ; attempt++ {
-		body, f := c.try(ctx, rawURL, annotated, tag)
+		f := c.try(ctx, rawURL, annotated, tag, consume)
 		if f == nil {
-			return body, nil
+			return nil
+		}
+		if f.consumer {
+			return f.err
 		}
 		if !f.retry || attempt >= c.retry.MaxAttempts {
-			return nil, f.final(tag, attempt)
+			return f.final(tag, attempt)
 		}
 		wait := c.retry.backoff(attempt)
 		if f.hasRetryAfter {
@@ -93,7 +110,7 @@ func (c *client) get(ctx context.Context, rawURL string, annotated bool, tag req
 		c.log.Warn("dataverse request retried", "table", tag.table, "what", tag.what,
 			"attempt", attempt, "wait_ms", wait.Milliseconds(), "reason", retryReason(f.err))
 		if err := c.retry.sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("dataverse %s %s: %w", tag.table, tag.what, err)
+			return fmt.Errorf("dataverse %s %s: %w", tag.table, tag.what, err)
 		}
 	}
 }
@@ -104,6 +121,7 @@ type failure struct {
 	retry         bool
 	retryAfter    time.Duration
 	hasRetryAfter bool
+	consumer      bool // the body's consumer refused it: not a transport fault
 }
 
 func (f *failure) final(tag reqTag, attempts int) error {
@@ -120,33 +138,56 @@ func (f *failure) final(tag reqTag, attempts int) error {
 	return fmt.Errorf("dataverse %s %s: %w", tag.table, tag.what, f.err)
 }
 
-// try makes one attempt.
-func (c *client) try(ctx context.Context, rawURL string, annotated bool, tag reqTag) ([]byte, *failure) {
+// try makes one attempt; a 2xx body goes to consume.
+func (c *client) try(ctx context.Context, rawURL string, annotated bool, tag reqTag, consume func(io.Reader, int64) error) *failure {
 	actx, cancel := context.WithTimeout(ctx, c.retry.AttemptTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, &failure{err: fmt.Errorf("build request: %w", err)}
+		return &failure{err: fmt.Errorf("build request: %w", err)}
 	}
 	c.setHeaders(req, annotated)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, &failure{err: redactURLError(err), retry: retryableErr(ctx, err)}
+		return &failure{err: redactURLError(err), retry: retryableErr(ctx, err)}
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		body := &transportReader{r: resp.Body}
+		if err := consume(body, resp.ContentLength); err != nil {
+			if body.err != nil {
+				// A connection dropped mid-body is as transient as one dropped before.
+				return &failure{err: fmt.Errorf("read body: %w", body.err), retry: ctx.Err() == nil}
+			}
+			return &failure{err: err, consumer: true}
+		}
+		return nil
+	}
 	body, err := readBody(resp.Body, resp.ContentLength)
 	if err != nil {
-		// A connection dropped mid-body is as transient as one dropped before.
-		return nil, &failure{err: fmt.Errorf("read body: %w", err), retry: ctx.Err() == nil}
+		return &failure{err: fmt.Errorf("read body: %w", err), retry: ctx.Err() == nil}
 	}
-	if resp.StatusCode/100 == 2 {
-		return body, nil
-	}
+	defer putBody(body)
 	f := &failure{err: parseAPIError(resp.StatusCode, body, tag), retry: retryableStatus(resp.StatusCode)}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		f.retryAfter, f.hasRetryAfter = retryAfter(resp.Header)
 	}
-	return nil, f
+	return f
+}
+
+// transportReader remembers the read error of a response body, so that a
+// consumer's failure can be told apart from the connection's.
+type transportReader struct {
+	r   io.Reader
+	err error
+}
+
+func (t *transportReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF {
+		t.err = err
+	}
+	return n, err
 }
 
 func (c *client) setHeaders(req *http.Request, annotated bool) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -25,28 +26,22 @@ const (
 
 // page is one decoded OData collection answer.
 type page struct {
-	rows        []map[string]any // nil when onRow took them
+	rows        []map[string]any // decodePage only; the page scanner hands rows on
 	n           int              // rows read
-	onRow       func(i int, row map[string]any)
 	nextLink    string
 	deltaLink   string // @odata.deltaLink, on the last page of a change-tracking read
 	count       int64  // -1 when absent
 	countCapped bool   // totalrecordcountlimitexceeded was true
 }
 
-// decodePage walks the body with UseNumber so that no number passes through
-// float64 before its column decides how to read it.
+// decodePage decodes a whole page into maps, for the reads that need the
+// rows as values (tables with files, delta reads). It walks the body with
+// UseNumber so that no number passes through float64 before its column
+// decides how to read it.
 func decodePage(body []byte) (*page, error) {
-	return decodePageInto(body, nil)
-}
-
-// decodePageInto is decodePage handing each row to onRow as it is read,
-// instead of keeping all of them: a page's decoded maps were the largest
-// thing in the snapshot's memory. A nil onRow keeps the rows in p.rows.
-func decodePageInto(body []byte, onRow func(i int, row map[string]any)) (*page, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	p := &page{count: -1, onRow: onRow}
+	p := &page{count: -1}
 	if err := expectDelim(dec, '{'); err != nil {
 		return nil, err
 	}
@@ -99,11 +94,7 @@ func (p *page) decodeRows(dec *json.Decoder) error {
 			}
 			return fmt.Errorf("row %d: %w", p.n, err)
 		}
-		if p.onRow != nil {
-			p.onRow(p.n, row)
-		} else {
-			p.rows = append(p.rows, row)
-		}
+		p.rows = append(p.rows, row)
 		p.n++
 	}
 	return expectDelim(dec, ']')
@@ -121,6 +112,173 @@ func expectDelim(dec *json.Decoder, want json.Delim) error {
 		return fmt.Errorf("unexpected JSON token %v, want %q", tok, want)
 	}
 	return nil
+}
+
+// scanPage reads a page body without building a Go value per row: each
+// row's properties are laid out by l and handed to onRow. The first error
+// onRow returns stops the handing out, but the body is still read to the
+// end, so that a page that does not decode is reported as such before any
+// bad value; that error is rowErr.
+func scanPage(body []byte, l *rowLayout, onRow func(i int, vals []jval) error) (p *page, rowErr, err error) {
+	return scanPageFrom(newScanner(body), l, onRow)
+}
+
+// scanPageFrom is scanPage on a scanner, which may be reading a stream.
+func scanPageFrom(s *scanner, l *rowLayout, onRow func(i int, vals []jval) error) (p *page, rowErr, err error) {
+	p = &page{count: -1}
+	if err := s.step(func() error { return s.consume('{', "looking for beginning of value") }); err != nil {
+		return nil, nil, fmt.Errorf("%w, want '{'", err)
+	}
+	var done bool
+	if err := s.step(func() (err error) { done, err = s.empty('}'); return err }); done || err != nil {
+		return p, nil, err
+	}
+	vals := make([]jval, l.width)
+	for {
+		var key string
+		if err := s.step(func() (err error) { key, err = s.key(); return err }); err != nil {
+			return nil, nil, err
+		}
+		if key == "value" {
+			rowErr, err = p.scanRows(s, l, vals, onRow)
+		} else {
+			err = s.step(func() error { return p.scanField(s, key) })
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", key, err)
+		}
+		var more bool
+		if err := s.step(func() (err error) { more, err = s.more('}', "after object key:value pair"); return err }); err != nil {
+			return nil, nil, err
+		}
+		if !more {
+			return p, rowErr, nil
+		}
+	}
+}
+
+// key reads an object key and its colon.
+func (s *scanner) key() (string, error) {
+	if err := s.consume('"', "looking for beginning of object key string"); err != nil {
+		return "", err
+	}
+	s.pos--
+	key, err := s.str()
+	if err == nil {
+		err = s.consume(':', "after object key")
+	}
+	return string(key), err
+}
+
+// scanField reads one of the page's own properties.
+func (p *page) scanField(s *scanner, key string) error {
+	v, err := s.value()
+	if err != nil {
+		return err
+	}
+	switch key {
+	case "@odata.nextLink":
+		return stringField(v, &p.nextLink)
+	case "@odata.deltaLink":
+		return stringField(v, &p.deltaLink)
+	case "@odata.count":
+		if v.kind != jNumber {
+			return fmt.Errorf("want number, got %s", v.kindName())
+		}
+		p.count, err = strconv.ParseInt(string(v.b), 10, 64)
+		return err
+	case "@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded":
+		if v.kind != jTrue && v.kind != jFalse && v.kind != jNull {
+			return fmt.Errorf("want boolean, got %s", v.kindName())
+		}
+		p.countCapped = v.kind == jTrue
+	}
+	return nil
+}
+
+// stringField sets dst from a string; null leaves it empty.
+func stringField(v jval, dst *string) error {
+	switch v.kind {
+	case jNull:
+	case jString:
+		*dst = string(v.b)
+	default:
+		return fmt.Errorf("want string, got %s", v.kindName())
+	}
+	return nil
+}
+
+func (p *page) scanRows(s *scanner, l *rowLayout, vals []jval, onRow func(int, []jval) error) (rowErr, err error) {
+	if err := s.step(func() error { return s.consume('[', "looking for beginning of value") }); err != nil {
+		return nil, err
+	}
+	var done bool
+	if err := s.step(func() (err error) { done, err = s.empty(']'); return err }); done || err != nil {
+		return nil, err
+	}
+	for {
+		if err := s.step(func() error { return s.row(l, vals) }); err != nil {
+			return nil, fmt.Errorf("row %d: %w", p.n, err)
+		}
+		if rowErr == nil {
+			rowErr = onRow(p.n, vals)
+		}
+		p.n++
+		var more bool
+		if err := s.step(func() (err error) { more, err = s.more(']', "after array element"); return err }); !more {
+			return rowErr, err
+		}
+	}
+}
+
+// row reads one row object into vals; properties no column reads are
+// checked and skipped.
+func (s *scanner) row(l *rowLayout, vals []jval) error {
+	clear(vals)
+	s.arena = s.arena[:0]
+	c, err := s.next()
+	if err != nil {
+		return err
+	}
+	if c != '{' {
+		v, err := s.value()
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("want object, got %s", v.kindName())
+	}
+	s.pos++
+	if done, err := s.empty('}'); done || err != nil {
+		return err
+	}
+	for k := 0; ; k++ {
+		if err := s.consume('"', "looking for beginning of object key string"); err != nil {
+			return err
+		}
+		s.pos--
+		key, err := s.str()
+		if err == nil {
+			err = s.consume(':', "after object key")
+		}
+		if err != nil {
+			return err
+		}
+		slot, known := l.slot(key, k)
+		v, err := s.value()
+		if err != nil {
+			return err
+		}
+		if known {
+			vals[slot] = v
+		}
+		more, err := s.more('}', "after object key:value pair")
+		if !more {
+			if err == nil {
+				l.endRow()
+			}
+			return err
+		}
+	}
 }
 
 // ValueError is a value that does not fit its column; the table's read
@@ -143,13 +301,113 @@ func (e *ValueError) Error() string {
 
 func (e *ValueError) Unwrap() error { return e.Err }
 
+// rowLayout places every property a table's columns read in a slot of a
+// per-row []jval: each column's value, its formatted value and its lookup
+// logical name. It is what lets the page scanner fill a row without a map.
+type rowLayout struct {
+	slots  map[string]int // JSON property → slot
+	width  int
+	pkSlot int
+
+	order   []orderedKey // the properties of the first row scanned, in order
+	learned bool
+}
+
+// orderedKey is a property at its usual position in a row; slot -1 for a
+// property no column reads.
+type orderedKey struct {
+	key  string
+	slot int
+}
+
+// Slots of column j within a row's values.
+func valSlot(j int) int        { return 3 * j }
+func formattedSlot(j int) int  { return 3*j + 1 }
+func lookupNameSlot(j int) int { return 3*j + 2 }
+
+func newRowLayout(s *tableSchema) *rowLayout {
+	l := &rowLayout{slots: make(map[string]int, 3*len(s.columns)), width: 3 * len(s.columns), pkSlot: -1}
+	for j, c := range s.columns {
+		l.slots[c.key] = valSlot(j)
+		switch c.kind {
+		case kOption, kMultiOption:
+			l.slots[c.key+annFormatted] = formattedSlot(j)
+		case kLookup:
+			l.slots[c.key+annFormatted] = formattedSlot(j)
+			l.slots[c.key+annLookupName] = lookupNameSlot(j)
+		}
+		if c.key == s.primaryID {
+			l.pkSlot = valSlot(j)
+		}
+	}
+	return l
+}
+
+// slot finds where the k-th property of a row, named key, goes. The
+// service writes every row's properties in the same order, so the first
+// row's order is learned and a key is compared with the one expected at
+// its position before it is looked up: a byte comparison instead of a
+// hash, for each of the hundreds of properties of every row.
+func (l *rowLayout) slot(key []byte, k int) (int, bool) {
+	if k < len(l.order) && string(l.order[k].key) == string(key) {
+		return l.order[k].slot, l.order[k].slot >= 0
+	}
+	slot, known := l.slots[string(key)]
+	if !l.learned {
+		if !known {
+			slot = -1
+		}
+		l.order = append(l.order, orderedKey{string(key), slot})
+	}
+	return slot, known
+}
+
+// endRow stops the learning of the key order after the first row.
+func (l *rowLayout) endRow() { l.learned = true }
+
+// fromMap lays out a row decoded into a map (the blob and delta reads).
+func (l *rowLayout) fromMap(row map[string]any, vals []jval) {
+	clear(vals)
+	for k, v := range row {
+		if slot, ok := l.slots[k]; ok {
+			vals[slot] = jvalOf(v)
+		}
+	}
+}
+
+// jvalOf is the raw form of a value encoding/json decoded with UseNumber
+// (or a reader filled in: strings and json.Number).
+func jvalOf(v any) jval {
+	switch x := v.(type) {
+	case nil:
+		return jval{kind: jNull}
+	case string:
+		return jval{jString, []byte(x)}
+	case json.Number:
+		return jval{jNumber, []byte(x)}
+	case bool:
+		if x {
+			return jval{kind: jTrue}
+		}
+		return jval{kind: jFalse}
+	case map[string]any:
+		return jval{kind: jObject}
+	case []any:
+		return jval{kind: jArray}
+	}
+	return jval{jString, []byte(fmt.Sprint(v))}
+}
+
 // buildRecord converts decoded rows into one Arrow record of the table's
 // schema. Errors name the row's primary key and the column.
 func buildRecord(s *tableSchema, rows []map[string]any) (arrow.RecordBatch, error) {
 	b := array.NewRecordBuilder(memory.DefaultAllocator, s.arrow)
 	defer b.Release()
+	l := newRowLayout(s)
+	vals := make([]jval, l.width)
 	for i, row := range rows {
-		if err := appendRow(b, s, i, row); err != nil {
+		l.fromMap(row, vals)
+		if err := appendRow(b, s, l, i, vals); err != nil {
 			return nil, err
 		}
 	}
@@ -158,12 +416,12 @@ func buildRecord(s *tableSchema, rows []map[string]any) (arrow.RecordBatch, erro
 
 // appendRow appends row i to the builders; the error names the row's key
 // and the column.
-func appendRow(b *array.RecordBuilder, s *tableSchema, i int, row map[string]any) error {
+func appendRow(b *array.RecordBuilder, s *tableSchema, l *rowLayout, i int, vals []jval) error {
 	for j, c := range s.columns {
-		if err := appendColumn(b, s.offsets[j], c, row); err != nil {
-			id, _ := row[s.primaryID].(string)
-			if !isGUID(id) {
-				id = "" // a broken key is reported as the column at fault, not echoed
+		if err := appendColumn(b, s.offsets[j], c, vals[3*j:3*j+3]); err != nil {
+			id := ""
+			if pk := vals[l.pkSlot]; pk.kind == jString && isGUID(pk.b) {
+				id = string(pk.b) // a broken key is reported as the column at fault, not echoed
 			}
 			return &ValueError{Row: i, Key: s.primaryID, ID: id, Column: c.key, Err: err}
 		}
@@ -172,18 +430,18 @@ func appendRow(b *array.RecordBuilder, s *tableSchema, i int, row map[string]any
 }
 
 // isGUID accepts the 8-4-4-4-12 hex form Dataverse writes keys in.
-func isGUID(s string) bool {
+func isGUID[T string | []byte](s T) bool {
 	if len(s) != 36 {
 		return false
 	}
-	for i, r := range s {
-		switch i {
+	for i := range len(s) {
+		switch c := s[i]; i {
 		case 8, 13, 18, 23:
-			if r != '-' {
+			if c != '-' {
 				return false
 			}
 		default:
-			if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
 				return false
 			}
 		}
@@ -193,121 +451,98 @@ func isGUID(s string) bool {
 
 // appendGUID stores a key or lookup value, refusing anything but a GUID: a
 // broken key would join to nothing downstream.
-func appendGUID(b *array.StringBuilder, v any) error {
-	switch x := v.(type) {
-	case nil:
+func appendGUID(b *array.StringBuilder, v jval) error {
+	switch v.kind {
+	case jAbsent, jNull:
 		b.AppendNull()
-	case string:
-		if !isGUID(x) {
-			return fmt.Errorf("not a GUID: %q", truncate(x, 40))
+	case jString:
+		if !isGUID(v.b) {
+			return fmt.Errorf("not a GUID: %q", truncate(string(v.b), 40))
 		}
-		b.Append(x)
+		b.BinaryBuilder.Append(v.b)
 	default:
-		return fmt.Errorf("want GUID string, got %s", jsonKind(v))
+		return fmt.Errorf("want GUID string, got %s", v.kindName())
 	}
 	return nil
 }
 
-// jsonKind names a decoded JSON value's type without its content.
-func jsonKind(v any) string {
-	switch v.(type) {
-	case string:
-		return "string"
-	case json.Number:
-		return "number"
-	case bool:
-		return "boolean"
-	case map[string]any:
-		return "object"
-	case []any:
-		return "array"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-func appendColumn(b *array.RecordBuilder, i int, c column, row map[string]any) error {
-	v := row[c.key]
+// appendColumn appends one column of a row; v holds the column's value,
+// formatted value and lookup logical name.
+func appendColumn(b *array.RecordBuilder, i int, c column, v []jval) error {
 	switch c.kind {
 	case kString:
 		if c.guid {
-			return appendGUID(b.Field(i).(*array.StringBuilder), v)
+			return appendGUID(b.Field(i).(*array.StringBuilder), v[0])
 		}
-		return appendString(b.Field(i).(*array.StringBuilder), v)
+		return appendString(b.Field(i).(*array.StringBuilder), v[0])
 	case kInt32:
-		return appendInt32(b.Field(i).(*array.Int32Builder), v)
+		return appendInt32(b.Field(i).(*array.Int32Builder), v[0])
 	case kInt64:
-		return appendInt64(b.Field(i).(*array.Int64Builder), v)
+		return appendInt64(b.Field(i).(*array.Int64Builder), v[0])
 	case kFloat64:
-		return appendFloat64(b.Field(i).(*array.Float64Builder), v)
+		return appendFloat64(b.Field(i).(*array.Float64Builder), v[0])
 	case kDecimal:
-		return appendDecimal(b.Field(i).(*array.Decimal128Builder), v, c.precision, c.scale)
+		return appendDecimal(b.Field(i).(*array.Decimal128Builder), v[0], c.precision, c.scale)
 	case kBool:
-		return appendBool(b.Field(i).(*array.BooleanBuilder), v)
+		return appendBool(b.Field(i).(*array.BooleanBuilder), v[0])
 	case kTimestamp:
-		return appendTimestamp(b.Field(i).(*array.TimestampBuilder), v)
+		return appendTimestamp(b.Field(i).(*array.TimestampBuilder), v[0])
 	case kDate:
-		return appendDate(b.Field(i).(*array.Date32Builder), v)
+		return appendDate(b.Field(i).(*array.Date32Builder), v[0])
 	case kOption:
-		return appendOption(b, i, c, row)
+		return appendOption(b, i, c, v[0], v[1])
 	case kMultiOption:
-		return appendMultiOption(b, i, c, row)
+		return appendMultiOption(b, i, c, v[0], v[1])
 	case kLookup:
-		return appendLookup(b, i, c, row)
+		return appendLookup(b, i, v)
 	}
 	return fmt.Errorf("unknown column kind %d", c.kind)
 }
 
-func appendString(b *array.StringBuilder, v any) error {
-	switch x := v.(type) {
-	case nil:
+func appendString(b *array.StringBuilder, v jval) error {
+	switch v.kind {
+	case jAbsent, jNull:
 		b.AppendNull()
-	case string:
-		b.Append(x)
-	case json.Number:
-		b.Append(x.String())
-	case bool:
-		b.Append(strconv.FormatBool(x))
+	case jString, jNumber:
+		b.BinaryBuilder.Append(v.b)
+	case jTrue:
+		b.Append("true")
+	case jFalse:
+		b.Append("false")
 	default:
-		return fmt.Errorf("want string, got %s", jsonKind(v))
+		return fmt.Errorf("want string, got %s", v.kindName())
 	}
 	return nil
 }
 
-// annotation reads a string annotation; a JSON null or absent one is null.
-func annotation(row map[string]any, key string) (string, bool) {
-	s, ok := row[key].(string)
-	return s, ok
-}
-
-func appendOptString(b *array.StringBuilder, s string, ok bool) {
-	if ok {
-		b.Append(s)
+// appendAnnotation stores a string annotation; a JSON null, absent or
+// non-string one is null.
+func appendAnnotation(b *array.StringBuilder, v jval) {
+	if v.kind == jString {
+		b.BinaryBuilder.Append(v.b)
 	} else {
 		b.AppendNull()
 	}
 }
 
-func appendLookup(b *array.RecordBuilder, i int, c column, row map[string]any) error {
-	if err := appendGUID(b.Field(i).(*array.StringBuilder), row[c.key]); err != nil {
+func appendLookup(b *array.RecordBuilder, i int, v []jval) error {
+	if err := appendGUID(b.Field(i).(*array.StringBuilder), v[0]); err != nil {
 		return err
 	}
-	name, ok := annotation(row, c.key+annLookupName)
-	appendOptString(b.Field(i+1).(*array.StringBuilder), name, ok)
-	formatted, ok := annotation(row, c.key+annFormatted)
-	appendOptString(b.Field(i+2).(*array.StringBuilder), formatted, ok)
+	appendAnnotation(b.Field(i+1).(*array.StringBuilder), v[2])
+	appendAnnotation(b.Field(i+2).(*array.StringBuilder), v[1])
 	return nil
 }
 
-func appendOption(b *array.RecordBuilder, i int, c column, row map[string]any) error {
-	v := row[c.key]
+func appendOption(b *array.RecordBuilder, i int, c column, v, formatted jval) error {
 	vb := b.Field(i).(*array.Int32Builder)
 	lb := b.Field(i + 1).(*array.StringBuilder)
-	if v == nil {
+	if v.isNull() {
 		vb.AppendNull()
 		lb.AppendNull()
 		return nil
 	}
-	n, err := toInt(v, 32)
+	n, err := intValue(v, 32)
 	if err != nil {
 		return err
 	}
@@ -316,28 +551,29 @@ func appendOption(b *array.RecordBuilder, i int, c column, row map[string]any) e
 		lb.Append(l)
 		return nil
 	}
-	formatted, ok := annotation(row, c.key+annFormatted)
-	appendOptString(lb, formatted, ok)
+	appendAnnotation(lb, formatted)
 	return nil
 }
 
 // appendMultiOption reads "1,2,3" into a list; each label comes from the
 // metadata, else from the "; "-joined formatted value when it lines up.
-func appendMultiOption(b *array.RecordBuilder, i int, c column, row map[string]any) error {
+func appendMultiOption(b *array.RecordBuilder, i int, c column, v, formatted jval) error {
 	vb := b.Field(i).(*array.ListBuilder)
 	lb := b.Field(i + 1).(*array.ListBuilder)
-	s, isStr := row[c.key].(string)
-	if row[c.key] == nil || (isStr && strings.TrimSpace(s) == "") {
+	s := string(v.b)
+	if v.isNull() || (v.kind == jString && strings.TrimSpace(s) == "") {
 		vb.AppendNull()
 		lb.AppendNull()
 		return nil
 	}
-	if !isStr {
-		return fmt.Errorf("want comma-separated string, got %s", jsonKind(row[c.key]))
+	if v.kind != jString {
+		return fmt.Errorf("want comma-separated string, got %s", v.kindName())
 	}
 	parts := strings.Split(s, ",")
-	formatted, _ := annotation(row, c.key+annFormatted)
-	fparts := strings.Split(formatted, "; ")
+	var fparts []string
+	if formatted.kind == jString && len(formatted.b) > 0 {
+		fparts = strings.Split(string(formatted.b), "; ")
+	}
 	vb.Append(true)
 	lb.Append(true)
 	values := vb.ValueBuilder().(*array.Int32Builder)
@@ -350,7 +586,7 @@ func appendMultiOption(b *array.RecordBuilder, i int, c column, row map[string]a
 		values.Append(int32(n))
 		if l, ok := c.labels[int32(n)]; ok {
 			labels.Append(l)
-		} else if formatted != "" && len(fparts) == len(parts) {
+		} else if len(fparts) == len(parts) {
 			labels.Append(fparts[k])
 		} else {
 			labels.AppendNull()
@@ -359,35 +595,58 @@ func appendMultiOption(b *array.RecordBuilder, i int, c column, row map[string]a
 	return nil
 }
 
-// toInt reads an integer of the given width. Only 64-bit values may come
+// intValue reads an integer of the given width. Only 64-bit values may come
 // quoted (IEEE754Compatible answers quote Edm.Int64); a quoted 32-bit value
 // is a wrong type.
-func toInt(v any, bits int) (int64, error) {
-	s := ""
-	switch x := v.(type) {
-	case json.Number:
-		s = x.String()
-	case string:
+func intValue(v jval, bits int) (int64, error) {
+	switch v.kind {
+	case jNumber:
+	case jString:
 		if bits < 64 {
 			return 0, errors.New("want integer, got string")
 		}
-		s = x
 	default:
-		return 0, fmt.Errorf("want integer, got %s", jsonKind(v))
+		return 0, fmt.Errorf("want integer, got %s", v.kindName())
 	}
-	n, err := strconv.ParseInt(s, 10, bits)
+	if n, ok := parseSmallInt(v.b); ok && bits == 64 || ok && n >= math.MinInt32 && n <= math.MaxInt32 {
+		return n, nil
+	}
+	n, err := strconv.ParseInt(string(v.b), 10, bits)
 	if err != nil {
-		return 0, fmt.Errorf("not a %d-bit integer: %q", bits, truncate(s, 40))
+		return 0, fmt.Errorf("not a %d-bit integer: %q", bits, truncate(string(v.b), 40))
 	}
 	return n, nil
 }
 
-func appendInt32(b *array.Int32Builder, v any) error {
-	if v == nil {
+// parseSmallInt is the common case of strconv.ParseInt without its string:
+// an optional minus and at most 18 digits.
+func parseSmallInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+func appendInt32(b *array.Int32Builder, v jval) error {
+	if v.isNull() {
 		b.AppendNull()
 		return nil
 	}
-	n, err := toInt(v, 32)
+	n, err := intValue(v, 32)
 	if err != nil {
 		return err
 	}
@@ -395,12 +654,12 @@ func appendInt32(b *array.Int32Builder, v any) error {
 	return nil
 }
 
-func appendInt64(b *array.Int64Builder, v any) error {
-	if v == nil {
+func appendInt64(b *array.Int64Builder, v jval) error {
+	if v.isNull() {
 		b.AppendNull()
 		return nil
 	}
-	n, err := toInt(v, 64)
+	n, err := intValue(v, 64)
 	if err != nil {
 		return err
 	}
@@ -408,18 +667,23 @@ func appendInt64(b *array.Int64Builder, v any) error {
 	return nil
 }
 
-func appendFloat64(b *array.Float64Builder, v any) error {
-	var s string
-	switch x := v.(type) {
-	case nil:
+// numberText is a number as written, quoted or not (IEEE754Compatible
+// answers quote them).
+func numberText(v jval) (string, error) {
+	if v.kind != jNumber && v.kind != jString {
+		return "", fmt.Errorf("want number, got %s", v.kindName())
+	}
+	return string(v.b), nil
+}
+
+func appendFloat64(b *array.Float64Builder, v jval) error {
+	if v.isNull() {
 		b.AppendNull()
 		return nil
-	case json.Number:
-		s = x.String()
-	case string: // IEEE754Compatible answers quote numbers
-		s = x
-	default:
-		return fmt.Errorf("want number, got %s", jsonKind(v))
+	}
+	s, err := numberText(v)
+	if err != nil {
+		return err
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
@@ -429,36 +693,181 @@ func appendFloat64(b *array.Float64Builder, v any) error {
 	return nil
 }
 
-func appendBool(b *array.BooleanBuilder, v any) error {
-	switch x := v.(type) {
-	case nil:
+func appendBool(b *array.BooleanBuilder, v jval) error {
+	switch v.kind {
+	case jAbsent, jNull:
 		b.AppendNull()
-	case bool:
-		b.Append(x)
+	case jTrue, jFalse:
+		b.Append(v.kind == jTrue)
 	default:
-		return fmt.Errorf("want boolean, got %s", jsonKind(v))
+		return fmt.Errorf("want boolean, got %s", v.kindName())
 	}
 	return nil
 }
 
-func appendDecimal(b *array.Decimal128Builder, v any, precision, scale int32) error {
-	var s string
-	switch x := v.(type) {
-	case nil:
+func appendDecimal(b *array.Decimal128Builder, v jval, precision, scale int32) error {
+	if v.isNull() {
 		b.AppendNull()
 		return nil
-	case json.Number:
-		s = x.String()
-	case string:
-		s = x
-	default:
-		return fmt.Errorf("want number, got %s", jsonKind(v))
 	}
-	n, err := parseDecimal(s, precision, scale)
+	if v.kind != jNumber && v.kind != jString {
+		return fmt.Errorf("want number, got %s", v.kindName())
+	}
+	if n, ok := smallDecimal(v.b, precision, scale); ok {
+		b.Append(n)
+		return nil
+	}
+	n, err := parseDecimal(string(v.b), precision, scale)
 	if err != nil {
 		return err
 	}
 	b.Append(n)
+	return nil
+}
+
+// smallDecimal is parseDecimal's common case without big.Int: a plain
+// decimal (no exponent) of at most scale decimals whose scaled value has
+// fewer digits than precision and fits an int64. Anything else is left to
+// parseDecimal, which also words the errors.
+func smallDecimal(b []byte, precision, scale int32) (decimal128.Num, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var n int64
+	digits, frac, dot := 0, 0, false
+	for _, c := range b {
+		switch {
+		case c == '.' && !dot:
+			dot = true
+		case c >= '0' && c <= '9':
+			if n == 0 && c == '0' {
+				digits-- // leading zeros do not count against the precision
+			}
+			n = n*10 + int64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		default:
+			return decimal128.Num{}, false
+		}
+		if digits > 17 {
+			return decimal128.Num{}, false
+		}
+	}
+	if len(b) == 0 || b[0] == '.' || b[len(b)-1] == '.' || int32(frac) > scale {
+		return decimal128.Num{}, false
+	}
+	for k := int32(frac); k < scale; k++ {
+		n *= 10
+		digits++
+	}
+	if digits > 18 || int32(digits) >= precision {
+		return decimal128.Num{}, false
+	}
+	if neg {
+		n = -n
+	}
+	return decimal128.FromI64(n), true
+}
+
+// appendTimestamp reads UTC values ("…Z"); a value without a zone (a
+// TimeZoneIndependent column) is stored as written, read as UTC.
+func appendTimestamp(b *array.TimestampBuilder, v jval) error {
+	if v.isNull() {
+		b.AppendNull()
+		return nil
+	}
+	if v.kind != jString {
+		return fmt.Errorf("want date-time string, got %s", v.kindName())
+	}
+	if t, ok := utcSeconds(v.b); ok {
+		b.Append(arrow.Timestamp(t.UnixMicro()))
+		return nil
+	}
+	t, err := parseDateTime(string(v.b))
+	if err != nil {
+		return err
+	}
+	b.Append(arrow.Timestamp(t.UnixMicro()))
+	return nil
+}
+
+// utcSeconds reads the form the Web API writes, yyyy-mm-ddThh:mm:ssZ,
+// without time.Parse; any other form, or an impossible date, is left to
+// parseDateTime.
+func utcSeconds(b []byte) (time.Time, bool) {
+	if len(b) != 20 || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != 'Z' {
+		return time.Time{}, false
+	}
+	y, m, d, ok := civilDate(b[:10])
+	hh, ok1 := twoDigits(b[11:13])
+	mm, ok2 := twoDigits(b[14:16])
+	ss, ok3 := twoDigits(b[17:19])
+	if !ok || !ok1 || !ok2 || !ok3 || hh > 23 || mm > 59 || ss > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(y, time.Month(m), d, hh, mm, ss, 0, time.UTC), true
+}
+
+// civilDate reads yyyy-mm-dd and checks the day exists.
+func civilDate(b []byte) (y, m, d int, ok bool) {
+	if len(b) != 10 || b[4] != '-' || b[7] != '-' {
+		return 0, 0, 0, false
+	}
+	hi, ok1 := twoDigits(b[0:2])
+	lo, ok2 := twoDigits(b[2:4])
+	m, ok3 := twoDigits(b[5:7])
+	d, ok4 := twoDigits(b[8:10])
+	y = hi*100 + lo
+	if !ok1 || !ok2 || !ok3 || !ok4 || m < 1 || m > 12 || d < 1 {
+		return 0, 0, 0, false
+	}
+	if last := time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day(); d > last {
+		return 0, 0, 0, false
+	}
+	return y, m, d, true
+}
+
+func twoDigits(b []byte) (int, bool) {
+	if b[0] < '0' || b[0] > '9' || b[1] < '0' || b[1] > '9' {
+		return 0, false
+	}
+	return int(b[0]-'0')*10 + int(b[1]-'0'), true
+}
+
+func parseDateTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("date-time %q: unrecognised format", truncate(s, 40))
+}
+
+// appendDate keeps the calendar date as written: a DateOnly value names a
+// day, not an instant, so no zone ever moves it.
+func appendDate(b *array.Date32Builder, v jval) error {
+	if v.isNull() {
+		b.AppendNull()
+		return nil
+	}
+	if v.kind != jString {
+		return fmt.Errorf("want yyyy-mm-dd string, got %s", v.kindName())
+	}
+	if len(v.b) < 10 {
+		return fmt.Errorf("date %q: want yyyy-mm-dd", truncate(string(v.b), 40))
+	}
+	if y, m, d, ok := civilDate(v.b[:10]); ok {
+		b.Append(arrow.Date32(time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Unix() / 86400))
+		return nil
+	}
+	t, err := time.Parse("2006-01-02", string(v.b[:10]))
+	if err != nil {
+		return fmt.Errorf("date %q: %w", string(v.b), err)
+	}
+	b.Append(arrow.Date32(t.Unix() / 86400))
 	return nil
 }
 
@@ -504,54 +913,4 @@ func parseDecimal(s string, precision, scale int32) (decimal128.Num, error) {
 		return decimal128.Num{}, fmt.Errorf("decimal %q does not fit decimal(%d,%d)", s, precision, scale)
 	}
 	return decimal128.FromBigInt(u), nil
-}
-
-// appendTimestamp reads UTC values ("…Z"); a value without a zone (a
-// TimeZoneIndependent column) is stored as written, read as UTC.
-func appendTimestamp(b *array.TimestampBuilder, v any) error {
-	if v == nil {
-		b.AppendNull()
-		return nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("want date-time string, got %s", jsonKind(v))
-	}
-	t, err := parseDateTime(s)
-	if err != nil {
-		return err
-	}
-	b.Append(arrow.Timestamp(t.UnixMicro()))
-	return nil
-}
-
-func parseDateTime(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("date-time %q: unrecognised format", truncate(s, 40))
-}
-
-// appendDate keeps the calendar date as written: a DateOnly value names a
-// day, not an instant, so no zone ever moves it.
-func appendDate(b *array.Date32Builder, v any) error {
-	if v == nil {
-		b.AppendNull()
-		return nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("want yyyy-mm-dd string, got %s", jsonKind(v))
-	}
-	if len(s) < 10 {
-		return fmt.Errorf("date %q: want yyyy-mm-dd", truncate(s, 40))
-	}
-	t, err := time.Parse("2006-01-02", s[:10])
-	if err != nil {
-		return fmt.Errorf("date %q: %w", s, err)
-	}
-	b.Append(arrow.Date32(t.Unix() / 86400))
-	return nil
 }

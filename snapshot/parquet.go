@@ -1,10 +1,12 @@
 package snapshot
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -19,37 +21,113 @@ func pageRel(table string, n int) string {
 	return fmt.Sprintf("pages/%s/%05d.json.zst", table, n)
 }
 
-// partRowGroup is the Parquet row-group length of a part.
-const partRowGroup = 1000
+// A part is one row group per page (the service's pages hold at most 5,000
+// rows), written from records of partBatch rows: setting up a row group's
+// column writers cost more than encoding 1,000 rows into them, and the
+// buffered row group holds encoded columns, far smaller than the records.
+const (
+	partRowGroup = 5000
+	partBatch    = 1000
+)
+
+// partWriter writes one Parquet part a row group at a time, so that a page
+// is never held as one record.
+type partWriter struct {
+	fw   *pqarrow.FileWriter
+	rows int64
+}
+
+func newPartWriter(w io.Writer, schema *arrow.Schema) (*partWriter, error) {
+	// zstd level 1 (klauspost's SpeedFastest): the library default level
+	// cost the snapshot more CPU than it saved bytes on parts this small.
+	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCompressionLevel(1), parquet.WithMaxRowGroupLength(partRowGroup))
+	arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
+	fw, err := pqarrow.NewFileWriter(schema, w, props, arrowProps)
+	if err != nil {
+		return nil, err
+	}
+	return &partWriter{fw: fw}, nil
+}
+
+// write appends rec to the current row group, starting a new one every
+// partRowGroup rows.
+func (pw *partWriter) write(rec arrow.RecordBatch) error {
+	if err := pw.fw.WriteBuffered(rec); err != nil {
+		return err
+	}
+	pw.rows += rec.NumRows()
+	return nil
+}
+
+// batchWriter hands records to a partWriter on its own goroutine, so that
+// Parquet encoding (a third of a page's CPU) runs beside the page scan.
+type batchWriter struct {
+	pw   *partWriter
+	recs chan arrow.RecordBatch
+	done chan error
+}
+
+func (pw *partWriter) async() *batchWriter {
+	bw := &batchWriter{pw: pw, recs: make(chan arrow.RecordBatch, 1), done: make(chan error, 1)}
+	go func() {
+		var err error
+		for rec := range bw.recs {
+			if err == nil {
+				err = pw.write(rec)
+			}
+			rec.Release() // after a failure the rest are only drained
+		}
+		bw.done <- err
+	}()
+	return bw
+}
+
+// send queues what b holds and empties it; it blocks while the writer is
+// a record behind, which bounds the rows in memory.
+func (bw *batchWriter) send(b *array.RecordBuilder) {
+	rec := b.NewRecordBatch()
+	if rec.NumRows() == 0 {
+		rec.Release()
+		return
+	}
+	bw.recs <- rec
+}
+
+// wait returns once every record sent is written, with the first error.
+func (bw *batchWriter) wait() error {
+	close(bw.recs)
+	return <-bw.done
+}
+
+// close writes the footer and checks it counts every row written: rows
+// read must equal rows written.
+func (pw *partWriter) close() error {
+	if err := pw.fw.Close(); err != nil {
+		return err
+	}
+	md, err := pw.fw.FileMetadata()
+	if err != nil {
+		return err
+	}
+	if md.NumRows != pw.rows {
+		return fmt.Errorf("parquet footer holds %d rows, %d were written", md.NumRows, pw.rows)
+	}
+	return nil
+}
 
 // writePart writes one record as a zstd Parquet file, atomically.
 func writePart(root, rel string, rec arrow.RecordBatch) (FileEntry, error) {
 	fe, err := writeAtomic(root, rel, func(w io.Writer) error {
-		// Row groups of partRowGroup rows: the column writers then buffer
-		// a fifth of a default page, not all of it, before flushing.
-		props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd),
-			parquet.WithMaxRowGroupLength(partRowGroup))
-		arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
-		fw, err := pqarrow.NewFileWriter(rec.Schema(), w, props, arrowProps)
+		pw, err := newPartWriter(w, rec.Schema())
 		if err != nil {
 			return err
 		}
-		if err := fw.Write(rec); err != nil {
-			fw.Close()
+		if err := pw.write(rec); err != nil {
+			pw.fw.Close()
 			return err
 		}
-		if err := fw.Close(); err != nil {
-			return err
-		}
-		// Read the count back from the footer: rows read must equal rows written.
-		md, err := fw.FileMetadata()
-		if err != nil {
-			return err
-		}
-		if md.NumRows != rec.NumRows() {
-			return fmt.Errorf("parquet footer holds %d rows, record has %d", md.NumRows, rec.NumRows())
-		}
-		return nil
+		return pw.close()
 	})
 	fe.Rows = rec.NumRows()
 	return fe, err
@@ -67,4 +145,36 @@ func writePage(root, rel string, body []byte, rows int) (FileEntry, error) {
 	fe, err := writeBytesAtomic(root, rel, zstdEncoder.EncodeAll(body, nil))
 	fe.Rows = int64(rows)
 	return fe, err
+}
+
+// rawPage compresses a page's body as it is read, for the page file. The
+// encoder works a block behind the reader on its own goroutine, so the
+// compression (as costly as the page scan) runs on the other core.
+type rawPage struct {
+	zw  *zstd.Encoder
+	out bytes.Buffer
+}
+
+// rawPage returns the table's page compressor, emptied.
+func (r *tableRun) rawPage() *rawPage {
+	if r.raw == nil {
+		zw, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(2))
+		if err != nil {
+			panic(err) // only bad options make NewWriter fail
+		}
+		r.raw = &rawPage{zw: zw}
+	}
+	r.raw.out.Reset()
+	r.raw.zw.Reset(&r.raw.out)
+	return r.raw
+}
+
+func (rp *rawPage) Write(b []byte) (int, error) { return rp.zw.Write(b) }
+
+// finish ends the frame and returns it; it is valid until the next page.
+func (rp *rawPage) finish() ([]byte, error) {
+	if err := rp.zw.Close(); err != nil {
+		return nil, err
+	}
+	return rp.out.Bytes(), nil
 }

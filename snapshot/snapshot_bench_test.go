@@ -34,8 +34,13 @@ import (
 //
 // The snapshot runs in a child process (this test binary re-executed) so that
 // the peak RSS reported is the snapshot's alone, not the emulator's or
-// DuckDB's. D2I_BENCH_PROFILE_DIR, when set, makes the child write a CPU
-// profile there (snapshot-<cases>.pprof).
+// DuckDB's. It runs twice: first against the live emulator, which renders
+// every page as it is asked for and keeps it in its page cache
+// (dataversetest.Options.PageCache), then, timed as the main figure,
+// against the same pages answered from that cache, so that what is timed is
+// the snapshot and not the row generator sharing its 2 cores. Both runs
+// must save byte-identical pages. D2I_BENCH_PROFILE_DIR, when set, makes
+// the children write CPU profiles there (snapshot-<cases>[-live].pprof).
 const (
 	benchEnv        = "D2I_BENCH_SNAPSHOT"
 	benchProfileEnv = "D2I_BENCH_PROFILE_DIR"
@@ -57,9 +62,13 @@ type childResult struct {
 	Rows    int64   `json:"rows"`
 	Pages   int     `json:"pages"`
 	HWMKiB  int64   `json:"hwm_kib"` // VmHWM: peak RSS of the child's own address space
+	// HWMByPage is VmHWM after the first and every 10th page: whether the
+	// peak grows with the table or is reached early and stays.
+	HWMByPage map[int]int64 `json:"hwm_by_page"`
 }
 
-// benchFigures are one run's measurements.
+// benchFigures are one run's measurements: the snapshot against the cached
+// pages, and the first, live one.
 type benchFigures struct {
 	rows, pages    int64
 	pageBytes      int64 // raw (decompressed) page JSON
@@ -68,7 +77,10 @@ type benchFigures struct {
 	childCPU       float64 // user+system seconds of the child
 	peakRSSKiB     int64   // the child's VmHWM
 	maxrssKiB      int64   // the child's ru_maxrss, which can hold the parent's peak (see runChild)
-	serveSeconds   float64 // the same page requests with the bodies thrown away
+	hwmByPage      map[int]int64
+	live           childResult
+	liveCPU        float64
+	serveSeconds   float64 // the same page requests with the bodies thrown away, from the cache
 	duckSeconds    float64
 	duckRows       int64
 	parquetBytes   int64 // the snapshot's Parquet parts
@@ -83,7 +95,7 @@ func benchSnapshot(b *testing.B, cases int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := dataversetest.NewServer(org, dataversetest.Options{})
+	srv := dataversetest.NewServer(org, dataversetest.Options{PageCache: b.TempDir()})
 	defer srv.Close()
 
 	var f benchFigures
@@ -95,6 +107,21 @@ func benchSnapshot(b *testing.B, cases int) {
 		}
 	}
 	reportFigures(b, f)
+	b.Logf("child VmHWM (MiB) after pages: %s (live run: %s)", hwmSeries(f.hwmByPage), hwmSeries(f.live.HWMByPage))
+}
+
+// hwmSeries prints page:MiB pairs in page order.
+func hwmSeries(m map[int]int64) string {
+	pages := make([]int, 0, len(m))
+	for p := range m {
+		pages = append(pages, p)
+	}
+	sort.Ints(pages)
+	var parts []string
+	for _, p := range pages {
+		parts = append(parts, fmt.Sprintf("%d:%.0f", p, float64(m[p])/1024))
+	}
+	return strings.Join(parts, " ")
 }
 
 func benchWorkDir(b *testing.B) string {
@@ -109,15 +136,25 @@ func benchWorkDir(b *testing.B) string {
 	return dir
 }
 
-// runOnce snapshots in a child, then unpacks the raw pages and times DuckDB
-// on them. The figures time only the child's snapshot.Run and DuckDB's COPY;
-// ns/op covers the whole round, unpacking included.
+// runOnce snapshots in a child against the live emulator (filling its page
+// cache), again against the cached pages, then unpacks the raw pages and
+// times DuckDB on them. The figures time only the children's snapshot.Run
+// and DuckDB's COPY; ns/op covers the whole round, unpacking included.
 func runOnce(b *testing.B, srv *dataversetest.Server, work string, cases int) benchFigures {
+	liveSnap := filepath.Join(work, "live")
+	live, _, liveRU := runChild(b, srv.URL, liveSnap, fmt.Sprintf("%d-live", cases))
 	snap := filepath.Join(work, "snap")
 	logged := len(srv.RequestLog())
-	res, wall, ru := runChild(b, srv.URL, snap, cases)
+	res, wall, ru := runChild(b, srv.URL, snap, fmt.Sprint(cases))
 	f := benchFigures{rows: res.Rows, pages: int64(res.Pages), snapSeconds: res.Seconds,
-		childWall: wall, childCPU: cpuSeconds(ru), peakRSSKiB: res.HWMKiB, maxrssKiB: ru.Maxrss}
+		childWall: wall, childCPU: cpuSeconds(ru), peakRSSKiB: res.HWMKiB, maxrssKiB: ru.Maxrss, hwmByPage: res.HWMByPage,
+		live: live, liveCPU: cpuSeconds(liveRU)}
+	if err := samePages(liveSnap, snap); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.RemoveAll(liveSnap); err != nil {
+		b.Fatal(err)
+	}
 
 	var err error
 	if f.serveSeconds, err = serveFloor(srv, srv.RequestLog()[logged:]); err != nil {
@@ -146,12 +183,12 @@ func runOnce(b *testing.B, srv *dataversetest.Server, work string, cases int) be
 // child's own VmHWM, not from ru_maxrss: Go starts children with vfork, and
 // Linux folds the high-water RSS of the address space the child leaves at
 // exec (the parent's, emulator and DuckDB included) into ru_maxrss.
-func runChild(b *testing.B, url, out string, cases int) (childResult, float64, *syscall.Rusage) {
+func runChild(b *testing.B, url, out, name string) (childResult, float64, *syscall.Rusage) {
 	resultPath := out + ".result.json"
 	args := []string{"-test.run=^TestSnapshotBenchChild$", "-test.count=1"}
 	if dir := os.Getenv(benchProfileEnv); dir != "" {
 		args = append(args, fmt.Sprintf("-test.cpuprofile=%s",
-			filepath.Join(dir, fmt.Sprintf("snapshot-%d.pprof", cases))))
+			filepath.Join(dir, fmt.Sprintf("snapshot-%s.pprof", name))))
 	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), childURLEnv+"="+url, childOutEnv+"="+out, childResultEnv+"="+resultPath)
@@ -188,6 +225,7 @@ func TestSnapshotBenchChild(t *testing.T) {
 	if url == "" || out == "" || resultPath == "" {
 		t.Skip("runs only as the snapshot benchmark's child process")
 	}
+	hwmByPage := map[int]int64{}
 	start := time.Now()
 	m, err := snapshot.Run(context.Background(), snapshot.Config{
 		OrgURL:       url,
@@ -195,6 +233,11 @@ func TestSnapshotBenchChild(t *testing.T) {
 		Credentials:  snapshot.Credentials{TenantID: "bench", ClientID: "bench", ClientSecret: "bench"},
 		Tables:       []string{"incident"},
 		OutDir:       out,
+		Progress: func(_ string, _, pages int) {
+			if pages == 1 || pages%10 == 0 {
+				hwmByPage[pages], _ = peakRSSKiB()
+			}
+		},
 	})
 	secs := time.Since(start).Seconds()
 	if err != nil {
@@ -205,7 +248,7 @@ func TestSnapshotBenchChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := json.Marshal(childResult{Seconds: secs, Rows: tm.Rows, Pages: tm.Pages, HWMKiB: hwm})
+	data, err := json.Marshal(childResult{Seconds: secs, Rows: tm.Rows, Pages: tm.Pages, HWMKiB: hwm, HWMByPage: hwmByPage})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,10 +275,46 @@ func peakRSSKiB() (int64, error) {
 	return 0, fmt.Errorf("peak RSS: no VmHWM in /proc/self/status")
 }
 
+// samePages checks that two snapshots of the incident table saved the same
+// raw pages, by the hashes their manifests give.
+func samePages(a, b string) error {
+	ha, err := pageHashes(a)
+	if err != nil {
+		return err
+	}
+	hb, err := pageHashes(b)
+	if err != nil {
+		return err
+	}
+	if len(ha) == 0 || strings.Join(ha, ",") != strings.Join(hb, ",") {
+		return fmt.Errorf("the live and the cached snapshot saved different pages (%d and %d)", len(ha), len(hb))
+	}
+	return nil
+}
+
+func pageHashes(dir string) ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, err
+	}
+	var m snapshot.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	var out []string
+	for _, f := range m.Tables["incident"].Files {
+		if strings.HasPrefix(f.Path, "pages/") {
+			out = append(out, f.Path+"="+f.SHA256)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 // serveFloor sends the snapshot's page requests again with a client that
-// only reads the bytes: the emulator's own cost plus loopback transfer, which
-// bounds what any client can reach against it, since the pages of one table
-// come one after another along the next links.
+// only reads the bytes: the (cached) emulator's own cost plus loopback
+// transfer, which bounds what any client can reach against it, since the
+// pages of one table come one after another along the next links.
 func serveFloor(srv *dataversetest.Server, log []dataversetest.RequestInfo) (float64, error) {
 	token := srv.IssueToken()
 	var secs float64
@@ -370,11 +449,16 @@ func reportFigures(b *testing.B, f benchFigures) {
 	b.ReportMetric(f.duckSeconds, "duckdb_s")
 	b.ReportMetric(rowsPerSec/duckRowsPerSec, "ratio")
 	b.ReportMetric(float64(f.rows)/f.serveSeconds, "server_rows/s")
+	b.ReportMetric(float64(f.live.Rows)/f.live.Seconds, "live_rows/s")
+	b.ReportMetric(float64(f.live.HWMKiB)/1024, "live_peak_rss_MB")
 	b.Logf("rows %d, pages %d, raw page JSON %.1f MB (%.0f B/row), snapshot Parquet %.1f MB, "+
 		"DuckDB Parquet %.1f MB; snapshot.Run %.1fs (child wall %.1fs, CPU %.1fs), "+
 		"peak RSS %.1f MiB (ru_maxrss %.1f MiB); "+
-		"DuckDB COPY %.1fs; ratio %.2fx; the emulator alone serves the pages in %.1fs",
+		"DuckDB COPY %.1fs; ratio %.2fx; the emulator serves the cached pages alone in %.1fs; "+
+		"live run: snapshot.Run %.1fs (%.0f rows/s, ratio %.2fx), CPU %.1fs, peak RSS %.1f MiB",
 		f.rows, f.pages, float64(f.pageBytes)/mb, float64(f.pageBytes)/float64(f.rows),
 		float64(f.parquetBytes)/mb, float64(f.duckParquetLen)/mb, f.snapSeconds, f.childWall, f.childCPU,
-		float64(f.peakRSSKiB)/1024, float64(f.maxrssKiB)/1024, f.duckSeconds, rowsPerSec/duckRowsPerSec, f.serveSeconds)
+		float64(f.peakRSSKiB)/1024, float64(f.maxrssKiB)/1024, f.duckSeconds, rowsPerSec/duckRowsPerSec, f.serveSeconds,
+		f.live.Seconds, float64(f.live.Rows)/f.live.Seconds, float64(f.live.Rows)/f.live.Seconds/duckRowsPerSec,
+		f.liveCPU, float64(f.live.HWMKiB)/1024)
 }

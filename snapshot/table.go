@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"sort"
@@ -43,7 +44,9 @@ type tableRun struct {
 	cp     *checkpoint
 	meta   []FileEntry
 	start  time.Time
-	read   int64 // rows decoded in this run
+	read   int64      // rows decoded in this run
+	layout *rowLayout // where the page scanner puts each property, made once
+	raw    *rawPage   // compresses the raw page bodies, reused page after page
 }
 
 // snapshotTable reads one table; its outcome is the manifest entry.
@@ -153,10 +156,23 @@ func (c *client) page(ctx context.Context, table, link string, n int) ([]byte, e
 	return c.get(ctx, link, true, reqTag{table, fmt.Sprintf("page %d", n)})
 }
 
+// pageStreamer is a source that hands a page's body over as it arrives
+// (the Web API client); the others give whole bodies.
+type pageStreamer interface {
+	streamPage(ctx context.Context, table, link string, n int, consume func(body io.Reader, size int64) error) error
+}
+
+func (c *client) streamPage(ctx context.Context, table, link string, n int, consume func(io.Reader, int64) error) error {
+	if err := c.checkLink(link); err != nil {
+		return fmt.Errorf("table %s page %d: %w", table, n, err)
+	}
+	return c.stream(ctx, link, true, reqTag{table, fmt.Sprintf("page %d", n)}, consume)
+}
+
 // readPages follows the next links from the checkpoint to the last page.
-// Page n+1 is requested as soon as page n's body is in, so the server
-// produces it while page n is decoded and written; pages are still
-// committed strictly in order, one checkpoint after another.
+// Each page is decoded as its body arrives, so the server produces a page
+// while the snapshot decodes its first rows, and no page is ever held
+// whole; pages are committed strictly in order, one checkpoint after another.
 func (r *tableRun) readPages(ctx context.Context) error {
 	link, err := r.api.firstLink(r.table, r.schema)
 	if err != nil {
@@ -168,115 +184,47 @@ func (r *tableRun) readPages(ctx context.Context) error {
 		}
 		link = r.cp.NextLink
 	}
-	n := r.cp.LastPage + 1
-	cur := r.fetch(ctx, link, n)
-	for {
-		f := cur.wait()
-		if f.err != nil {
-			return f.err
+	for n := r.cp.LastPage + 1; ; n++ {
+		next, err := r.readPage(ctx, link, n)
+		if err != nil {
+			return err
 		}
-		var ahead *prefetch
-		if guess := guessNextLink(f.body); guess != "" {
-			ahead = r.fetch(ctx, guess, n+1)
+		if next == "" {
+			return r.finish(ctx)
 		}
-		next, err := r.readPage(ctx, f.body, n)
-		if err != nil || ahead == nil || ahead.link != next {
-			ahead.drop()
-			if err != nil {
-				return err
-			}
-			if next == "" {
-				return r.finish(ctx)
-			}
-			ahead = r.fetch(ctx, next, n+1)
-		}
-		cur, n = ahead, n+1
+		link = next
 	}
 }
 
-// fetched is one page body, or why it could not be had.
-type fetched struct {
-	body []byte
-	err  error
-}
-
-// prefetch is a page request running in the background.
-type prefetch struct {
-	link   string
-	ch     chan fetched
-	cancel context.CancelFunc
-}
-
-// fetch starts the request for page n.
-func (r *tableRun) fetch(ctx context.Context, link string, n int) *prefetch {
-	ctx, cancel := context.WithCancel(ctx)
-	a := &prefetch{link: link, ch: make(chan fetched, 1), cancel: cancel}
-	go func() {
-		body, err := r.api.page(trackChanges(ctx, r.schema), r.table, link, n)
-		a.ch <- fetched{body, err}
-	}()
-	return a
-}
-
-// wait returns the page once it is in.
-func (a *prefetch) wait() fetched {
-	f := <-a.ch
-	a.cancel()
-	return f
-}
-
-// drop abandons a prefetch whose link turned out wrong or unneeded: it is
-// cancelled and waited for, so no request outlives the table's read.
-func (a *prefetch) drop() {
-	if a == nil {
-		return
-	}
-	a.cancel()
-	if f := <-a.ch; f.err == nil {
-		putBody(f.body)
-	}
-}
-
-var nextLinkKey = []byte(`"@odata.nextLink":`)
-
-// guessNextLink finds a page's next link without decoding the page: the
-// key's bytes cannot occur inside a JSON string (its quotes would be
-// escaped), and the service writes it last. A wrong guess only costs a
-// discarded request: readPages checks it against the decoded link.
-func guessNextLink(body []byte) string {
-	i := bytes.LastIndex(body, nextLinkKey)
-	if i < 0 {
-		return ""
-	}
-	var link string
-	if json.NewDecoder(bytes.NewReader(body[i+len(nextLinkKey):])).Decode(&link) != nil {
-		return ""
-	}
-	return link
-}
-
-// readPage decodes, stores and commits page n; it returns the next link.
-func (r *tableRun) readPage(ctx context.Context, body []byte, n int) (string, error) {
-	// The decoded rows copy every value out of body, and writePage copies it
-	// compressed, so the buffer can serve a later page once this returns.
-	defer putBody(body)
-	p, rec, blobFiles, err := r.decode(ctx, body, n)
+// readPage reads, stores and commits page n; it returns the next link.
+func (r *tableRun) readPage(ctx context.Context, link string, n int) (string, error) {
+	got, err := r.fetchPage(ctx, link, n)
 	if err != nil {
 		return "", err
 	}
-	defer rec.Release()
-	files, err := r.store(n, body, rec, p.n)
-	if err != nil {
-		return "", err
+	if got.body != nil {
+		// Tables with files: the blob downloads need the page's own request
+		// finished, which holds one of the flow's request slots.
+		err := r.decodeWithBlobs(ctx, got, n)
+		putBody(got.body)
+		if err != nil {
+			return "", err
+		}
 	}
-	files = append(files, blobFiles...)
+	pageFile, err := writeBytesAtomic(r.cfg.OutDir, pageRel(r.table, n), got.zst)
+	if err != nil {
+		return "", fmt.Errorf("table %s page %d: %w", r.table, n, err)
+	}
+	p := got.p
+	pageFile.Rows = int64(p.n)
 	if n == 0 {
 		r.cp.SourceCount = exactCount(p)
 	}
 	r.cp.LastPage, r.cp.NextLink = n, p.nextLink
 	r.noteDeltaLink(p)
 	r.cp.Rows += int64(p.n)
-	r.cp.Files = append(r.cp.Files, files...)
+	r.cp.Files = append(r.cp.Files, pageFile)
+	r.cp.Files = append(r.cp.Files, got.files...)
 	if err := writeJSONAtomic(r.cfg.OutDir, checkpointRel(r.table), r.cp); err != nil {
 		return "", fmt.Errorf("table %s page %d: %w", r.table, n, err)
 	}
@@ -285,62 +233,167 @@ func (r *tableRun) readPage(ctx context.Context, body []byte, n int) (string, er
 	return p.nextLink, nil
 }
 
-// decode turns page n into its Arrow record. Tables without files go row by
-// row straight into the builders; tables with files keep the page's rows,
-// which the blob fetch reads and fills first.
-func (r *tableRun) decode(ctx context.Context, body []byte, n int) (*page, arrow.RecordBatch, []FileEntry, error) {
-	if len(blobSpecs[r.table]) > 0 {
-		p, err := decodePage(body)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("table %s page %d: decode: %w", r.table, n, err)
-		}
-		blobFiles, err := r.fetchBlobs(ctx, n, p.rows)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		rec, err := buildRecord(r.schema, p.rows)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("table %s page %d %w", r.table, n, err)
-		}
-		p.rows = nil // the record holds the page now
-		return p, rec, blobFiles, nil
-	}
-	b := array.NewRecordBuilder(memory.DefaultAllocator, r.schema.arrow)
-	defer b.Release()
-	var rowErr error
-	p, err := decodePageInto(body, func(i int, row map[string]any) {
-		if rowErr == nil {
-			rowErr = appendRow(b, r.schema, i, row)
-		}
-	})
-	// A page that does not decode is reported as such before any bad value.
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("table %s page %d: decode: %w", r.table, n, err)
-	}
-	if rowErr != nil {
-		return nil, nil, nil, fmt.Errorf("table %s page %d %w", r.table, n, rowErr)
-	}
-	return p, b.NewRecordBatch(), nil, nil
+// pageRead is what reading one page produced, before it is committed.
+type pageRead struct {
+	p     *page
+	files []FileEntry // the Parquet part, then any blob files
+	zst   []byte      // the raw body, zstd-compressed
+	body  []byte      // the whole body, kept only for tables with files
 }
 
-// store writes the raw page and its Parquet part and checks that every row
-// read was written.
-func (r *tableRun) store(n int, body []byte, rec arrow.RecordBatch, rows int) ([]FileEntry, error) {
-	if rec.NumRows() != int64(rows) {
-		return nil, fmt.Errorf("table %s page %d: read %d rows, built %d", r.table, n, rows, rec.NumRows())
+// fetchPage requests page n and reads its body, compressing it as it goes.
+// Tables without files are scanned as the body arrives, row by row
+// straight into the builders and the Parquet part; for tables with files
+// the body is kept whole, since the blob fetch reads and fills the rows
+// first. The read runs again when the body is cut off in transit.
+func (r *tableRun) fetchPage(ctx context.Context, link string, n int) (*pageRead, error) {
+	var got *pageRead
+	consume := func(body io.Reader, size int64) error {
+		raw := r.rawPage()
+		got = &pageRead{}
+		var err error
+		if len(blobSpecs[r.table]) == 0 {
+			var part FileEntry
+			got.p, part, err = r.streamPart(body, raw, n)
+			got.files = []FileEntry{part}
+		} else if got.body, err = readBody(io.TeeReader(body, raw), size); err != nil {
+			err = fmt.Errorf("table %s page %d: read body: %w", r.table, n, err)
+		}
+		if err != nil {
+			return err
+		}
+		if got.zst, err = raw.finish(); err != nil {
+			return fmt.Errorf("table %s page %d: compress: %w", r.table, n, err)
+		}
+		return nil
 	}
-	pageFile, err := writePage(r.cfg.OutDir, pageRel(r.table, n), body, rows)
+	pageCtx := trackChanges(ctx, r.schema)
+	var err error
+	if ps, ok := r.api.(pageStreamer); ok {
+		err = ps.streamPage(pageCtx, r.table, link, n, consume)
+	} else {
+		var body []byte
+		if body, err = r.api.page(pageCtx, r.table, link, n); err == nil {
+			err = consume(bytes.NewReader(body), int64(len(body)))
+		}
+	}
+	return got, err
+}
+
+// decodeWithBlobs decodes a page of a table with files, fetches the files
+// and writes the part from the decoded rows.
+func (r *tableRun) decodeWithBlobs(ctx context.Context, got *pageRead, n int) error {
+	p, err := decodePage(got.body)
 	if err != nil {
-		return nil, fmt.Errorf("table %s page %d: %w", r.table, n, err)
+		return fmt.Errorf("table %s page %d: decode: %w", r.table, n, err)
+	}
+	blobFiles, err := r.fetchBlobs(ctx, n, p.rows)
+	if err != nil {
+		return err
+	}
+	rec, err := buildRecord(r.schema, p.rows)
+	if err != nil {
+		return fmt.Errorf("table %s page %d %w", r.table, n, err)
+	}
+	defer rec.Release()
+	p.rows = nil // the record holds the page now
+	part, err := r.storePart(n, rec, p.n)
+	if err != nil {
+		return err
+	}
+	got.p, got.files = p, append([]FileEntry{part}, blobFiles...)
+	return nil
+}
+
+// streamPart scans page n into the Arrow builders as the body arrives and
+// writes its Parquet part as it goes, partBatch rows at a time: neither the
+// body, nor a decoded page, nor a page-sized record is ever held. Every
+// byte read is copied to raw.
+func (r *tableRun) streamPart(body io.Reader, raw io.Writer, n int) (*page, FileEntry, error) {
+	if r.layout == nil {
+		r.layout = newRowLayout(r.schema)
+	}
+	var p *page
+	var pageErr error // a page that does not decode or holds a bad value: reported as is
+	part, err := writeAtomic(r.cfg.OutDir, partRel(r.table, n), func(w io.Writer) error {
+		pw, err := newPartWriter(w, r.schema.arrow)
+		if err != nil {
+			return err
+		}
+		b := array.NewRecordBuilder(memory.DefaultAllocator, r.schema.arrow)
+		defer b.Release()
+		var writeErr error
+		p, pageErr, writeErr = r.scanInto(newStreamScanner(body, raw, streamWindow), n, b, pw)
+		if cerr := pw.close(); writeErr == nil {
+			writeErr = cerr
+		}
+		if pageErr != nil {
+			return pageErr
+		}
+		return writeErr
+	})
+	if pageErr != nil {
+		return nil, FileEntry{}, pageErr
+	}
+	if err != nil {
+		return nil, FileEntry{}, fmt.Errorf("table %s page %d: %w", r.table, n, err)
+	}
+	part.Rows = int64(p.n)
+	return p, part, nil
+}
+
+// scanInto appends page n's rows to b and hands them to pw every partBatch
+// rows, to be encoded on another goroutine while the scan goes on. pageErr
+// is the page's own fault (it does not decode, or a value does not fit its
+// column) or its body's (cut off); writeErr is the Parquet writer's.
+func (r *tableRun) scanInto(sc *scanner, n int, b *array.RecordBuilder, pw *partWriter) (p *page, pageErr, writeErr error) {
+	bw := pw.async()
+	pending := 0
+	p, rowErr, err := scanPageFrom(sc, r.layout, func(i int, vals []jval) error {
+		if err := appendRow(b, r.schema, r.layout, i, vals); err != nil {
+			return err
+		}
+		if pending++; pending == partBatch {
+			pending = 0
+			bw.send(b)
+		}
+		return nil
+	})
+	if err == nil {
+		err = sc.drain()
+	}
+	if err == nil && rowErr == nil {
+		bw.send(b)
+	}
+	writeErr = bw.wait()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("table %s page %d: decode: %w", r.table, n, err), nil
+	case rowErr != nil:
+		return nil, fmt.Errorf("table %s page %d %w", r.table, n, rowErr), nil
+	case writeErr != nil:
+		return nil, nil, writeErr
+	}
+	if int64(p.n) != pw.rows {
+		return nil, fmt.Errorf("table %s page %d: read %d rows, built %d", r.table, n, p.n, pw.rows), nil
+	}
+	return p, nil, nil
+}
+
+// storePart writes a page's record as its Parquet part and checks that
+// every row read was written.
+func (r *tableRun) storePart(n int, rec arrow.RecordBatch, rows int) (FileEntry, error) {
+	if rec.NumRows() != int64(rows) {
+		return FileEntry{}, fmt.Errorf("table %s page %d: read %d rows, built %d", r.table, n, rows, rec.NumRows())
 	}
 	part, err := writePart(r.cfg.OutDir, partRel(r.table, n), rec)
 	if err != nil {
-		return nil, fmt.Errorf("table %s page %d: %w", r.table, n, err)
+		return FileEntry{}, fmt.Errorf("table %s page %d: %w", r.table, n, err)
 	}
 	if part.Rows != int64(rows) {
-		return nil, fmt.Errorf("table %s page %d: read %d rows, wrote %d", r.table, n, rows, part.Rows)
+		return FileEntry{}, fmt.Errorf("table %s page %d: read %d rows, wrote %d", r.table, n, rows, part.Rows)
 	}
-	return []FileEntry{pageFile, part}, nil
+	return part, nil
 }
 
 // checkLink refuses a next link that leaves the org: the bearer token would

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/d2i/d2i/snapshot/dataversetest/sampleorg"
 )
 
 const (
@@ -65,86 +62,6 @@ func (o obj) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
-}
-
-type ann struct{ k, v string }
-
-// annotate returns the annotations a non-null value carries, in the order
-// the real service writes them.
-func annotate(want annotations, a *sampleorg.Attribute, v any) []ann {
-	if len(want) == 0 {
-		return nil
-	}
-	var out []ann
-	if want.match(annFormatted) {
-		if f, ok := formatted(a, v); ok {
-			out = append(out, ann{annFormatted, f})
-		}
-	}
-	if ref, ok := v.(sampleorg.Ref); ok {
-		if want.match(annNav) {
-			nav := a.NavProps[ref.LogicalName]
-			if nav == "" {
-				nav = a.LogicalName
-			}
-			out = append(out, ann{annNav, jstr(nav)})
-		}
-		if want.match(annLogical) {
-			out = append(out, ann{annLogical, jstr(ref.LogicalName)})
-		}
-	}
-	return out
-}
-
-// formatted renders the FormattedValue as an en-US user in UTC sees it.
-func formatted(a *sampleorg.Attribute, v any) (string, bool) {
-	switch x := v.(type) {
-	case sampleorg.Ref:
-		if x.Name == "" {
-			return "null", true
-		}
-		return jstr(x.Name), true
-	case bool:
-		n := 0
-		if x {
-			n = 1
-		}
-		if l, ok := a.OptionSet.Label(n); ok {
-			return jstr(l), true
-		}
-		return "", false
-	case time.Time:
-		if a.DateTimeBehavior == "DateOnly" || a.Format == "DateOnly" {
-			return jstr(x.Format("1/2/2006")), true
-		}
-		return jstr(x.Format("1/2/2006 3:04 PM")), true
-	case json.Number:
-		f, err := x.Float64()
-		if err != nil {
-			return "", false
-		}
-		prec := 2
-		if a.Precision != nil {
-			prec = *a.Precision
-		}
-		s := grouped(f, prec)
-		if a.AttributeType == "Money" {
-			s = "$" + grouped(f, 2)
-		}
-		return jstr(s), true
-	case int:
-		switch a.AttributeType {
-		case "Picklist", "State", "Status":
-			if l, ok := a.OptionSet.Label(x); ok {
-				return jstr(l), true
-			}
-			return "", false
-		}
-		return jstr(groupDigits(int64(x))), true
-	case float64:
-		return jstr(grouped(x, 2)), true
-	}
-	return "", false
 }
 
 func grouped(f float64, prec int) string {

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/d2i/d2i/snapshot/dataversetest/sampleorg"
@@ -173,6 +173,9 @@ type query struct {
 	tracking  bool      // a change-tracking read: the last page carries a delta link
 	trackFrom int64     // the stamp its delta token will carry (-1: mint at the last page)
 	delta     *deltaReq // a delta request ($deltatoken)
+
+	render  *rowRenderer // made on first use
+	scratch []byte       // one rendered row, reused
 }
 
 // deltaReq is a $deltatoken request: changes in (since, upto], from offset.
@@ -452,7 +455,25 @@ func (s *Server) context(q *query, suffix string) string {
 func (s *Server) list(w http.ResponseWriter, r *http.Request, q *query) {
 	s.preferenceApplied(w, q)
 	w.Header().Set("Content-Type", jsonCT)
-	bw := bufio.NewWriterSize(w, 64<<10)
+	if !s.cacheable(q) {
+		s.renderList(w, r, q, w)
+		return
+	}
+	if s.serveCached(w, r) {
+		return
+	}
+	rec := s.recordPage(r)
+	if rec == nil {
+		s.renderList(w, r, q, w)
+		return
+	}
+	rec.commit(s.renderList(w, r, q, io.MultiWriter(w, rec)))
+}
+
+// renderList writes one page to out (w itself, or w teed into the page
+// cache); it reports whether the page was written in full.
+func (s *Server) renderList(w http.ResponseWriter, r *http.Request, q *query, out io.Writer) bool {
+	bw := bufio.NewWriterSize(out, 64<<10)
 	defer bw.Flush()
 	fault := s.pageFault(r, w, bw)
 	fmt.Fprintf(bw, `{"@odata.context":%s`, jstr(s.context(q, "")))
@@ -498,7 +519,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *query) {
 	bw.WriteByte(']')
 	if err != nil {
 		// TODO: a generation error mid-page cannot change the status any more.
-		return
+		return false
 	}
 	fault.midway(q.page, q.page) // empty or short pages still drop or stall
 	switch {
@@ -516,6 +537,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, q *query) {
 		fmt.Fprintf(bw, `,"@odata.deltaLink":%s`, jstr(s.deltaLink(q, from)))
 	}
 	bw.WriteString("}\n")
+	return bw.Flush() == nil
 }
 
 func (s *Server) preferenceApplied(w http.ResponseWriter, q *query) {
@@ -643,36 +665,15 @@ func appendEscapedByte(b []byte, c byte) []byte {
 	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 }
 
-type stringWriter interface {
-	WriteString(string) (int, error)
+// writeRow writes one entity of a list page.
+func writeRow(bw *bufio.Writer, q *query, row sampleorg.Row) {
+	q.scratch = q.renderer().appendRow(q.scratch[:0], row)
+	bw.Write(q.scratch)
 }
 
-func writeRow(bw *bufio.Writer, q *query, row sampleorg.Row) { writeRowTo(bw, q, row) }
-
-// writeRowTo writes one entity: etag, then each column with its annotations
-// before the value (as Dataverse does), then the primary key if unselected.
-func writeRowTo(w stringWriter, q *query, row sampleorg.Row) {
-	cols := q.sel
-	if cols == nil {
-		cols = listColumns(q.e)
-	}
-	w.WriteString(`{"@odata.etag":`)
-	w.WriteString(jstr(fmt.Sprintf(`W/"%v"`, row["versionnumber"])))
-	pkDone, money := false, false
-	for _, a := range cols {
-		writeProp(w, q, a, row[a.LogicalName])
-		pkDone = pkDone || a.LogicalName == q.e.PrimaryIdAttribute
-		money = money || a.AttributeType == "Money"
-	}
-	if q.sel != nil && money {
-		if c := q.e.Attribute("transactioncurrencyid"); c != nil && !selected(q.sel, c) {
-			writeProp(w, q, c, row[c.LogicalName])
-		}
-	}
-	if !pkDone {
-		writeProp(w, q, q.e.Attribute(q.e.PrimaryIdAttribute), row[q.e.PrimaryIdAttribute])
-	}
-	w.WriteString("}")
+// writeRowTo writes one entity on its own.
+func writeRowTo(w interface{ WriteString(string) (int, error) }, q *query, row sampleorg.Row) {
+	w.WriteString(string(q.renderer().appendRow(nil, row)))
 }
 
 func selected(sel []*sampleorg.Attribute, a *sampleorg.Attribute) bool {
@@ -684,47 +685,8 @@ func selected(sel []*sampleorg.Attribute, a *sampleorg.Attribute) bool {
 	return false
 }
 
-func writeProp(w stringWriter, q *query, a *sampleorg.Attribute, v any) {
-	name := a.ODataName()
-	if v != nil {
-		for _, an := range annotate(q.ann, a, v) {
-			w.WriteString(`,` + jstr(name+"@"+an.k) + `:`)
-			w.WriteString(an.v)
-		}
-	}
-	w.WriteString(`,`)
-	w.WriteString(jstr(name))
-	w.WriteString(`:`)
-	w.WriteString(jsonValue(a, v))
-}
-
+// jsonValue is one column value as the emulator writes it.
 func jsonValue(a *sampleorg.Attribute, v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case sampleorg.Ref:
-		return jstr(x.ID)
-	case time.Time:
-		if a.DateTimeBehavior == "DateOnly" {
-			return jstr(x.UTC().Format("2006-01-02"))
-		}
-		return jstr(x.UTC().Format("2006-01-02T15:04:05Z"))
-	case json.Number:
-		return string(x)
-	case string:
-		return jstr(x)
-	case sampleorg.Blob:
-		return jstr(x.Base64())
-	case []int:
-		parts := make([]string, len(x))
-		for i, n := range x {
-			parts[i] = strconv.Itoa(n)
-		}
-		return jstr(strings.Join(parts, ","))
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "null"
-	}
-	return string(b)
+	c := newRenderedColumn(a)
+	return string(appendJSONValue(nil, &c, v))
 }

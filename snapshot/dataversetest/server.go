@@ -91,6 +91,12 @@ type Options struct {
 	// its last page is served instead of when its first page is, so changes
 	// made during the read are lost (the open question of spec §8.2).
 	DeltaFromLastPage bool
+
+	// PageCache, when set, is a directory where list pages are kept as
+	// rendered and answered from on the same request again, for benchmarks
+	// of the client on a small machine (pagecache.go). Off by default; only
+	// for a static org (no churn, change tracking or page faults).
+	PageCache string
 }
 
 // Burst makes Length consecutive requests out of every Every answer Status
