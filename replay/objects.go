@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -269,7 +270,24 @@ func (r *runner) findUnmatched(ctx context.Context, labels map[string]string) er
 			"admins", len(u.Admins), "teams", len(u.Teams))
 	}
 	r.logger.Info("replay: matched", "admins", len(r.admins), "teams", len(r.teams))
-	return nil
+	return r.logMatches(refAdmins, refTeams)
+}
+
+// logMatches records the run's matches in the write log for the routing
+// report; ids only.
+func (r *runner) logMatches(refAdmins, refTeams []string) error {
+	m := &RunMatches{Admins: maps.Clone(r.admins), Teams: maps.Clone(r.teams)}
+	for _, id := range refAdmins {
+		if _, ok := r.admins[id]; !ok {
+			m.UnmatchedAdmins = append(m.UnmatchedAdmins, id)
+		}
+	}
+	for _, id := range refTeams {
+		if _, ok := r.teams[id]; !ok {
+			m.UnmatchedTeams = append(m.UnmatchedTeams, id)
+		}
+	}
+	return r.e.log.write(Record{Type: "matches", Op: "matches", DryRun: r.cfg.DryRun, Matches: m})
 }
 
 func labelOr(m map[string]string, k, def string) string {

@@ -186,14 +186,14 @@ func (r *runner) unassigned(ctx context.Context) (*Unassigned, error) {
 	return u, err
 }
 
-// dropSettingsOnlyLog removes a log that holds only its settings record: the
-// run wrote nothing, and a rerun should leave no trace.
+// dropSettingsOnlyLog removes a log that holds only informational records
+// (settings, matches): the run sent nothing, so it leaves no log behind.
 func (r *runner) dropSettingsOnlyLog() bool {
 	w := r.e.log
 	w.mu.Lock()
-	n := w.seq
+	n, notes := w.seq, w.notes
 	w.mu.Unlock()
-	if n != 1 || !r.e.sum.Settings.recorded() {
+	if n == 0 || n != notes {
 		return false
 	}
 	if err := os.Remove(w.path); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -59,8 +60,8 @@ func TestDryRunSendsNoMutation(t *testing.T) {
 		t.Fatalf("dry run sent %v", mutations)
 	}
 	recs := readRecords(t, sum.LogPath)
-	if len(recs) != 56 {
-		t.Errorf("dry run wrote %d records, want the 56 of a real run", len(recs))
+	if len(recs) != 57 {
+		t.Errorf("dry run wrote %d records, want the 56 of a real run and its matches record", len(recs))
 	}
 	for _, r := range recs {
 		if !r.DryRun {
@@ -136,6 +137,18 @@ func TestUnmatchedAdminStopsBeforeConversations(t *testing.T) {
 	}
 	if sum == nil || sum.Kinds[KindContact].Created != 3 {
 		t.Errorf("summary %+v", sum)
+	}
+	// the write log says what was matched, for the routing report
+	var matches []*RunMatches
+	for _, r := range readRecords(t, sum.LogPath) {
+		if r.Type == "matches" {
+			matches = append(matches, r.Matches)
+		}
+	}
+	want := &RunMatches{Admins: map[string]string{}, Teams: map[string]string{},
+		UnmatchedAdmins: []string{"a1"}, UnmatchedTeams: []string{"q1"}}
+	if len(matches) != 1 || !reflect.DeepEqual(matches[0], want) {
+		t.Errorf("matches records = %+v, want one %+v", matches, want)
 	}
 }
 

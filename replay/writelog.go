@@ -52,7 +52,24 @@ type Record struct {
 	// Settings, on a "settings" record (the first of a replay's log), is
 	// what the run selected and tagged, so that a resume can hold to it.
 	Settings *RunSettings `json:"settings,omitempty"`
+	// Matches, on a "matches" record, is which staged admins and teams the
+	// run found in the workspace, so that the routing report can say so.
+	Matches *RunMatches `json:"matches,omitempty"`
 }
+
+// RunMatches maps staged systemuser and queue ids to the Intercom admins and
+// teams a run matched, and lists those conversations reference but the
+// workspace lacks. Ids only: an agent's e-mail stays in staging.
+type RunMatches struct {
+	Admins          map[string]string `json:"admins"`
+	Teams           map[string]string `json:"teams"`
+	UnmatchedAdmins []string          `json:"unmatched_admins,omitempty"`
+	UnmatchedTeams  []string          `json:"unmatched_teams,omitempty"`
+}
+
+// informational says whether a record states a fact about the run rather
+// than an op: a log holding only such records recorded no work.
+func (r Record) informational() bool { return r.Type == "settings" || r.Type == "matches" }
 
 // outcomeLine fixes the outcome shape: status, intercom_id, error and before
 // are always present there, as contracts §3 shows them.
@@ -112,6 +129,8 @@ type logWriter struct {
 	// sink, when set, receives each record instead of a file: a plan runs
 	// the executor without leaving a log behind.
 	sink func(Record)
+	// notes counts the informational records written (settings, matches).
+	notes int64
 }
 
 func newRunID() string {
@@ -183,6 +202,9 @@ func (w *logWriter) write(r Record) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.seq++
+	if r.informational() {
+		w.notes++
+	}
 	r.Seq, r.Run = w.seq, w.run
 	r.Time = time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 	if w.sink != nil {

@@ -79,7 +79,7 @@ func stagingDocs(ctx context.Context, db *sql.DB, cfg Config) ([]Doc, error) {
 		{"validation", func() (Doc, error) { return Validation(ctx, db) }},
 		{"flow inventory", func() (Doc, error) { return FlowInventory(ctx, db) }},
 		{"channel assets", func() (Doc, error) { return ChannelAssets(ctx, db, capBytes) }},
-		{"routing inventory", func() (Doc, error) { return RoutingInventory(ctx, db) }},
+		{"routing inventory", func() (Doc, error) { return RoutingInventory(ctx, db, cfg.LogDir) }},
 		{"SLA inventory", func() (Doc, error) { return SLAInventory(ctx, db) }},
 	}
 	var docs []Doc

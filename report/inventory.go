@@ -218,10 +218,17 @@ var routingConfigTable = regexp.MustCompile(`routing|workstream|decisionrule|ass
 // configuration the snapshot holds, and the teams and admins that must exist
 // in Intercom before conversations move: Intercom's API creates neither, so
 // replay only matches them.
-func RoutingInventory(ctx context.Context, db *sql.DB) (Doc, error) {
+//
+// With the write-log directory of a replay, each staged admin and team says
+// whether that run matched it.
+func RoutingInventory(ctx context.Context, db *sql.DB, logDir string) (Doc, error) {
 	cat, err := readCatalog(ctx, db)
 	if err != nil {
 		return Doc{}, fmt.Errorf("routing inventory: %w", err)
+	}
+	matches, err := readRouteMatches(logDir)
+	if err != nil {
+		return Doc{}, err
 	}
 	var parts [4][][]string
 	for i, file := range []string{"inv_routing_queues.sql", "inv_routing_members.sql", "inv_routing_checklist.sql"} {
@@ -233,13 +240,15 @@ func RoutingInventory(ctx context.Context, db *sql.DB) (Doc, error) {
 		return Doc{}, err
 	}
 	queues, members, checklist, config := parts[0], parts[1], parts[2], parts[3]
+	matches.applyMatches(queues, members)
+	checklist = matches.checklistStatus(checklist)
 
 	return Doc{
 		Name:  "routing_inventory",
 		Title: "Routing inventory",
 		Summary: fmt.Sprintf("%d queues, %d queue members; %d teams and admins must exist in Intercom "+
 			"before conversations move.", len(queues), len(members), len(checklist)),
-		Markdown: routingMarkdown(cat, queues, members, checklist, config),
+		Markdown: routingMarkdown(cat, queues, members, checklist, config, matches),
 		CSV:      routingCSV(queues, members, checklist, config),
 	}, nil
 }
@@ -270,13 +279,20 @@ func routingConfig(ctx context.Context, db *sql.DB, cat catalog) ([][]string, er
 	return out, nil
 }
 
-func routingMarkdown(cat catalog, queues, members, checklist, config [][]string) string {
+func routingMarkdown(cat catalog, queues, members, checklist, config [][]string, matches *RouteMatches) string {
 	var b strings.Builder
 	b.WriteString("# Routing inventory\n\n")
 	b.WriteString("Intercom's API creates no teams and no admins: replay matches each staged queue to an " +
 		"Intercom team by name and each staged user to an admin by e-mail, and stops before " +
-		"conversations when one they reference is missing. Staging does not record replay's matches, " +
-		"so staged ones read \"to be matched at replay\".\n")
+		"conversations when one they reference is missing. ")
+	if matches == nil {
+		b.WriteString("No replay has run yet, so staged ones read \"to be matched at replay\".\n")
+	} else {
+		fmt.Fprintf(&b, "Matches are those of replay run %s (%s): %d admins and %d teams matched, "+
+			"%d admins and %d teams that conversations reference are not in Intercom.\n", matches.Run,
+			matches.Time, len(matches.Admins), len(matches.Teams), len(matches.UnmatchedAdmins),
+			len(matches.UnmatchedTeams))
+	}
 
 	fmt.Fprintf(&b, "\n## Queues (%d)\n\n", len(queues))
 	if !cat.has("src.queue") {
@@ -310,22 +326,25 @@ func routingMarkdown(cat catalog, queues, members, checklist, config [][]string)
 // Intercom before replay moves conversations.
 func writeRoutingChecklist(b *strings.Builder, checklist [][]string) {
 	var teams, admins [][]string
+	var teamsToCreate, adminsToInvite int
 	for _, r := range checklist {
 		if r[0] == "team" {
-			teams = append(teams, []string{r[2], r[1], r[4]})
+			teams = append(teams, []string{r[2], r[1], r[4], r[5]})
+			teamsToCreate += boolInt(missing(r))
 		} else {
-			admins = append(admins, []string{r[2], r[3], r[1], r[4]})
+			admins = append(admins, []string{r[2], r[3], r[1], r[4], r[5]})
+			adminsToInvite += boolInt(missing(r))
 		}
 	}
 	b.WriteString("\n## Before conversations move\n\n")
 	b.WriteString("Conversations reference these teams and admins. Each must exist in Intercom before " +
 		"replay; skip those that already do (replay matches teams by exact name, admins by e-mail).\n\n")
-	fmt.Fprintf(b, "- [ ] Create %d teams, named exactly as below.\n", len(teams))
-	fmt.Fprintf(b, "- [ ] Invite %d admins with the e-mail addresses below.\n\n", len(admins))
+	fmt.Fprintf(b, "- [ ] Create %d teams, named exactly as below.\n", teamsToCreate)
+	fmt.Fprintf(b, "- [ ] Invite %d admins with the e-mail addresses below.\n\n", adminsToInvite)
 	fmt.Fprintf(b, "### Teams (%d)\n\n", len(teams))
-	writeMDTable(b, []string{"team name", "queue id", "conversations"}, teams)
+	writeMDTable(b, []string{"team name", "queue id", "conversations", "in Intercom"}, teams)
 	fmt.Fprintf(b, "\n### Admins (%d)\n\n", len(admins))
-	writeMDTable(b, []string{"name", "e-mail", "systemuser id", "conversations"}, admins)
+	writeMDTable(b, []string{"name", "e-mail", "systemuser id", "conversations", "in Intercom"}, admins)
 }
 
 func routingCSV(queues, members, checklist, config [][]string) [][]string {
@@ -341,9 +360,9 @@ func routingCSV(queues, members, checklist, config [][]string) [][]string {
 	}
 	for _, r := range checklist {
 		if r[0] == "team" {
-			out = append(out, []string{"create_team", r[1], r[2], "", "", "", r[2], "", "", "", r[4]})
+			out = append(out, []string{"create_team", r[1], r[2], "", "", "", r[2], "", "", r[5], r[4]})
 		} else {
-			out = append(out, []string{"invite_admin", "", "", "", "", r[1], r[2], r[3], "", "", r[4]})
+			out = append(out, []string{"invite_admin", "", "", "", "", r[1], r[2], r[3], "", r[5], r[4]})
 		}
 	}
 	return out

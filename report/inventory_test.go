@@ -3,7 +3,9 @@ package report
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -93,7 +95,7 @@ func TestInventoriesOnSampleOrg(t *testing.T) {
 	})
 
 	t.Run("routing_inventory", func(t *testing.T) {
-		doc, err := RoutingInventory(ctx, db)
+		doc, err := RoutingInventory(ctx, db, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,6 +124,43 @@ func TestInventoriesOnSampleOrg(t *testing.T) {
 			if !strings.Contains(doc.Markdown, "| "+name+" |") {
 				t.Errorf("queue %q missing from the routing inventory", name)
 			}
+		}
+	})
+
+	t.Run("routing_inventory_after_replay", func(t *testing.T) {
+		teams := invQueryColumn(t, db, `select distinct team_source_id from stage.conversations
+			where team_source_id is not null order by 1`)
+		if len(teams) < 2 {
+			t.Fatalf("sample org routes to %d teams, want at least 2", len(teams))
+		}
+		// replay matched the first team only; an older run matched nothing
+		logDir := t.TempDir()
+		older := `{"seq":1,"time":"2026-12-01T10:00:00.000Z","run":"r-old","type":"matches","op":"matches",` +
+			`"dry_run":false,"matches":{"admins":{},"teams":{}}}`
+		newer := fmt.Sprintf(`{"seq":1,"time":"2026-12-02T10:00:00.000Z","run":"r-new","type":"matches",`+
+			`"op":"matches","dry_run":false,"matches":{"admins":{},"teams":{%q:"team-7"},"unmatched_teams":[%q]}}`,
+			teams[0], teams[1])
+		for name, line := range map[string]string{"r-old.jsonl": older, "r-new.jsonl": newer + "\n{torn"} {
+			if err := os.WriteFile(filepath.Join(logDir, name), []byte(line+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		doc, err := RoutingInventory(ctx, db, logDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := map[string]string{}
+		for _, r := range doc.CSV[1:] {
+			if r[0] == "create_team" {
+				status[r[1]] = r[9]
+			}
+		}
+		if status[teams[0]] != "matched to Intercom team team-7" ||
+			status[teams[1]] != "not in Intercom at replay run r-new" {
+			t.Errorf("team statuses = %v", status)
+		}
+		if want := fmt.Sprintf("- [ ] Create %d teams", len(teams)-1); !strings.Contains(doc.Markdown, want) {
+			t.Errorf("checklist lacks %q:\n%s", want, doc.Markdown)
 		}
 	})
 

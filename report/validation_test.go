@@ -79,7 +79,7 @@ func TestInventoriesOnEmptyDatabase(t *testing.T) {
 	reports := map[string]func() (Doc, error){
 		"flow_inventory":    func() (Doc, error) { return FlowInventory(ctx, db) },
 		"channel_assets":    func() (Doc, error) { return ChannelAssets(ctx, db, 0) },
-		"routing_inventory": func() (Doc, error) { return RoutingInventory(ctx, db) },
+		"routing_inventory": func() (Doc, error) { return RoutingInventory(ctx, db, "") },
 		"sla_inventory":     func() (Doc, error) { return SLAInventory(ctx, db) },
 		"validation":        func() (Doc, error) { return Validation(ctx, db) },
 	}
