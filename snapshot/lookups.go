@@ -190,7 +190,7 @@ func (lr *lookupResolver) table(ctx context.Context, table string, tm *TableMani
 	if len(attrs) == 0 || len(rels) == 0 {
 		return nil
 	}
-	attrs, missing, err := lr.presentAndMissing(list, attrs)
+	attrs, missing, err := lr.presentAndMissing(rels, attrs)
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (lr *lookupResolver) table(ctx context.Context, table string, tm *TableMani
 		if err := lr.fix(ctx, table, tm, attrs, todo, list, rels, st); err != nil {
 			return err
 		}
-		if _, missing, err = lr.presentAndMissing(list, attrs); err != nil {
+		if _, missing, err = lr.presentAndMissing(rels, attrs); err != nil {
 			return err
 		}
 	}
@@ -230,48 +230,88 @@ func nonZero(m map[string]int64) map[string]int64 {
 	return out
 }
 
+// countBatch is how many parts one counting query reads. DuckDB keeps every
+// file's footer of a query in memory, so counting a million-row table in one
+// query peaked 135 MiB above the page loop; batches keep it flat.
+const countBatch = 16
+
 // presentAndMissing keeps the lookups stored in the parts and counts, per
 // column, values that have no target table.
-func (lr *lookupResolver) presentAndMissing(list string, attrs []lookupAttr) ([]lookupAttr, map[string]int64, error) {
-	cols := map[string]bool{}
+func (lr *lookupResolver) presentAndMissing(rels []string, attrs []lookupAttr) ([]lookupAttr, map[string]int64, error) {
+	missing := map[string]int64{}
+	present := map[string]bool{}
+	for lo := 0; lo < len(rels); lo += countBatch {
+		list := lr.partList(rels[lo:min(lo+countBatch, len(rels))])
+		cols, err := lr.columns(list)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := lr.countMissing(list, attrs, cols, present, missing); err != nil {
+			return nil, nil, err
+		}
+	}
+	var kept []lookupAttr
+	for _, a := range attrs {
+		if present[a.key] {
+			kept = append(kept, a)
+		}
+	}
+	return kept, missing, nil
+}
+
+// partList is rels as a DuckDB list literal of paths.
+func (lr *lookupResolver) partList(rels []string) string {
+	q := make([]string, len(rels))
+	for i, rel := range rels {
+		q[i] = sqlString(joinRel(lr.cfg.OutDir, rel))
+	}
+	return "[" + strings.Join(q, ",") + "]"
+}
+
+func (lr *lookupResolver) columns(list string) (map[string]bool, error) {
 	rows, err := lr.db.Query("select column_name from (describe select * from read_parquet(" + list + ", union_by_name=true))")
 	if err != nil {
-		return nil, nil, fmt.Errorf("describe parts: %w", err)
+		return nil, fmt.Errorf("describe parts: %w", err)
 	}
+	defer rows.Close()
+	cols := map[string]bool{}
 	for rows.Next() {
 		var c string
 		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return nil, nil, err
+			return nil, err
 		}
 		cols[c] = true
 	}
-	rows.Close()
-	var kept []lookupAttr
-	var exprs []string
+	return cols, rows.Err()
+}
+
+// countMissing adds one batch's counts of lookup values without a target
+// table, for the lookups stored in these parts.
+func (lr *lookupResolver) countMissing(list string, attrs []lookupAttr, cols, present map[string]bool, missing map[string]int64) error {
+	var keys, exprs []string
 	for _, a := range attrs {
 		if cols[a.key] && cols[a.key+suffixLookupName] {
-			kept = append(kept, a)
+			present[a.key] = true
+			keys = append(keys, a.key)
 			exprs = append(exprs, fmt.Sprintf(`count(*) filter (where "%s" is not null and "%s" is null)`, a.key, a.key+suffixLookupName))
 		}
 	}
-	missing := map[string]int64{}
-	if len(kept) == 0 {
-		return nil, missing, nil
+	if len(keys) == 0 {
+		return nil
 	}
-	counts := make([]int64, len(kept))
-	ptrs := make([]any, len(kept))
+	counts := make([]int64, len(keys))
+	ptrs := make([]any, len(keys))
 	for i := range counts {
 		ptrs[i] = &counts[i]
 	}
 	q := "select " + strings.Join(exprs, ", ") + " from read_parquet(" + list + ", union_by_name=true)"
 	if err := lr.db.QueryRow(q).Scan(ptrs...); err != nil {
-		return nil, nil, fmt.Errorf("count unresolved lookups: %w", err)
+		return fmt.Errorf("count unresolved lookups: %w", err)
 	}
-	for i, a := range kept {
-		missing[a.key] = counts[i]
+	for i, k := range keys {
+		missing[k] += counts[i]
 	}
-	return kept, missing, nil
+	return nil
 }
 
 // lookupState is checkpoints/lookups/<table>.json: what earlier passes
