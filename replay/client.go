@@ -134,6 +134,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		cost.sent(cl)
 		resp, err := c.send(ctx, cl, payload)
 		if err != nil {
+			c.lim.Observe(nil) // no answer: the request no longer counts as in flight
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}

@@ -282,7 +282,7 @@ func TestLimiterFollowsHeaders(t *testing.T) {
 			if got := l.Rate(); got < tt.wantRate-0.01 || got > tt.wantRate+0.01 {
 				t.Errorf("rate = %v, want %v", got, tt.wantRate)
 			}
-			if paused := time.Until(l.pauseUntil) > 0; paused != tt.wantPause {
+			if paused := l.take() > 0; paused != tt.wantPause {
 				t.Errorf("paused = %v, want %v", paused, tt.wantPause)
 			}
 		})

@@ -33,7 +33,7 @@ func (r *runner) replayConversations(ctx context.Context) error {
 
 // conversation replays one conversation; a failure stops its later steps.
 func (r *runner) conversation(ctx context.Context, c stageConversation) error {
-	parts, err := readParts(ctx, r.db, c.SourceID)
+	parts, err := r.parts.read(ctx, c.SourceID)
 	if err != nil {
 		return err
 	}
@@ -159,6 +159,7 @@ func (r *runner) partOp(c stageConversation, p stagePart, convID string, starter
 	}
 	o := op{kind: KindConversationPart, sourceTable: p.SourceTable, sourceID: p.SourceID, step: "create",
 		method: "POST", path: replyPath(convID), body: req}
+	withAttachments(&o, p, &req, r.cfg.DryRun)
 	o.send = func(ctx context.Context, _ bool) (outcome, error) {
 		cv, err := r.e.c.Reply(ctx, convID, req, version)
 		if err != nil && req.SkipNotifications != nil && rejectsSkip(err) {

@@ -29,7 +29,9 @@ type Part struct {
 	PartType  string `json:"part_type"`
 	Body      string `json:"body"`
 	CreatedAt int64  `json:"created_at"`
-	Author    struct {
+	// Attachments are the part's files as Intercom lists them (verify).
+	Attachments []PartAttachment `json:"attachments"`
+	Author      struct {
 		Type string `json:"type"`
 		ID   ID     `json:"id"`
 	} `json:"author"`
@@ -64,6 +66,8 @@ type ReplyRequest struct {
 	Body              string `json:"body"`
 	CreatedAt         int64  `json:"created_at,omitempty"`
 	SkipNotifications *bool  `json:"skip_notifications,omitempty"` // 2.15+ admin replies only
+	// AttachmentFiles carry files inline, at most 10 (attachments.go).
+	AttachmentFiles []AttachmentFile `json:"attachment_files,omitempty"`
 }
 
 // UpdateConversationRequest is the body of PUT /conversations/{id}.

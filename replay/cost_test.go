@@ -18,6 +18,7 @@ import (
 // the backoff. Everything else is undisturbed and sent once.
 func TestOutcomeRecordsCost(t *testing.T) {
 	em := intercomtest.New(emulatorOptions())
+	expectNoNotifications(t, em)
 	var mu sync.Mutex
 	refusals := []int{http.StatusServiceUnavailable, http.StatusTooManyRequests}
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -43,11 +43,13 @@ func (c *Client) ListDataAttributes(ctx context.Context, model string) ([]DataAt
 }
 
 // CreateDataAttribute calls POST /data_attributes. A clash of names is a 400,
-// not a 409; callers list first.
+// not a 409; callers list first. It is not resent after a lost answer: the
+// resend's 400 clash would pass our own new attribute off as one that was
+// there before, which rollback then leaves unarchived. The caller looks the
+// attribute up instead (an *UncertainError).
 func (c *Client) CreateDataAttribute(ctx context.Context, r DataAttributeRequest) (*DataAttribute, error) {
 	var out DataAttribute
-	// A resend after a lost answer gives a 400 name clash at worst.
-	err := c.do(ctx, call{method: "POST", path: "/data_attributes", body: r, idempotent: true}, &out)
+	err := c.do(ctx, call{method: "POST", path: "/data_attributes", body: r}, &out)
 	return &out, err
 }
 
@@ -78,11 +80,12 @@ func (c *Client) ListConversationAttributes(ctx context.Context) ([]DataAttribut
 }
 
 // CreateConversationAttribute calls POST /conversations/attributes (2.16).
+// Like CreateDataAttribute it is not resent after a lost answer.
 func (c *Client) CreateConversationAttribute(ctx context.Context,
 	r ConversationAttributeRequest) (*DataAttribute, error) {
 	var out DataAttribute
 	err := c.do(ctx, call{method: "POST", path: "/conversations/attributes", body: r,
-		version: Version216, idempotent: true}, &out)
+		version: Version216}, &out)
 	out.Model = "conversation"
 	return &out, err
 }

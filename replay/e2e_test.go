@@ -25,7 +25,19 @@ func newEmulator(t *testing.T, mod func(*intercomtest.Options)) *intercomtest.Se
 	}
 	s := intercomtest.NewServer(o)
 	t.Cleanup(s.Close)
+	expectNoNotifications(t, s)
 	return s
+}
+
+// expectNoNotifications fails t if, by the end of the test, the emulator
+// counted a single customer notification: replay, verify and rollback must
+// never message a customer, whatever the test exercises.
+func expectNoNotifications(t *testing.T, em *intercomtest.Server) {
+	t.Cleanup(func() {
+		if n := em.Notifications(); n != 0 {
+			t.Errorf("emulator counted %d customer notifications, want 0: %+v", n, em.NotificationLog())
+		}
+	})
 }
 
 func testConfig(t *testing.T, url, db, logDir string) Config {

@@ -141,7 +141,7 @@ func planRunner(cfg PlanConfig, db *sql.DB, ws *blankWorkspace, prior priorState
 	e := &executor{c: c, log: sinkLog(count.add), prior: prior, dry: true, logger: logger,
 		sum: &Summary{RunID: "plan", DryRun: true, Kinds: map[string]*KindCounts{}}}
 	r := &runner{cfg: Config{DBPath: cfg.DBPath, DryRun: true, Workers: 4, Sample: cfg.Sample, Seed: cfg.Seed,
-		Tag: cfg.Tag, UnassignedOK: cfg.UnassignedOK}, db: db, e: e, logger: logger,
+		Tag: cfg.Tag, UnassignedOK: cfg.UnassignedOK}, db: db, parts: newPartReader(db), e: e, logger: logger,
 		companies: map[string]string{}, contacts: map[string]contactRef{}, admins: map[string]string{},
 		teams: map[string]string{}}
 	return r, count, nil

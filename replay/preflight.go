@@ -82,7 +82,7 @@ func (rep *PreflightReport) matchWorkspace(ctx context.Context, cfg Config, db *
 	}
 	e := &executor{c: c, log: sinkLog(func(Record) {}), prior: priorState{}, dry: true, logger: logger,
 		sum: &Summary{Kinds: map[string]*KindCounts{}}}
-	r := &runner{cfg: cfg, db: db, e: e, logger: logger, companies: map[string]string{},
+	r := &runner{cfg: cfg, db: db, parts: newPartReader(db), e: e, logger: logger, companies: map[string]string{},
 		contacts: map[string]contactRef{}, admins: map[string]string{}, teams: map[string]string{}}
 	if err := r.matchPeople(ctx); err != nil {
 		return err

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // DefaultRatePerMinute is Intercom's documented default per-app allowance.
@@ -18,11 +16,35 @@ const DefaultRatePerMinute = 10000
 // clock cannot stall a run; Intercom windows are 10 seconds long.
 const maxResetWait = 15 * time.Second
 
-// Limiter paces requests to one workspace. Share one between all workers.
+// limitWindow is Intercom's rate-limit window: the per-minute allowance is split
+// into six of them and the counter resets at each boundary.
+const limitWindow = 10 * time.Second
+
+// resetMargin is waited past a window's reset before its successor is
+// spent, for the request in flight across the boundary; clock skew seen in
+// the headers is added to it.
+const (
+	resetMargin = 50 * time.Millisecond
+	maxSkew     = 2 * time.Second
+)
+
+// Limiter spends one workspace's allowance window by window, the way
+// Intercom counts it: at most the window's allowance is sent before the
+// window's reset, then sending waits for the next window. The server's
+// X-RateLimit-Reset aligns our windows with its own, and -Remaining lowers
+// what is left when others share the workspace. A token bucket cannot do
+// this: refilling while a fixed window is spent overruns the window (429s),
+// and pacing evenly strands what a window has left when the run starts
+// part-way through it. Share one Limiter between all workers.
 type Limiter struct {
-	mu         sync.Mutex
-	lim        *rate.Limiter
-	pauseUntil time.Time
+	mu        sync.Mutex
+	perWindow int       // allowance of one window
+	windowEnd time.Time // end of the window being spent (margin included); zero until the first Wait
+	confirmed bool      // windowEnd comes from the server's Reset, not our guess
+	left      int       // requests that may still be sent before windowEnd
+	inFlight  int       // sent and not yet answered
+	skew      time.Duration
+	now       func() time.Time
 }
 
 // NewLimiter starts from perMinute (<= 0 means DefaultRatePerMinute); the
@@ -31,46 +53,94 @@ func NewLimiter(perMinute int) *Limiter {
 	if perMinute <= 0 {
 		perMinute = DefaultRatePerMinute
 	}
-	window := max(1, perMinute/6) // Intercom splits the minute into six windows
-	return &Limiter{lim: rate.NewLimiter(rate.Limit(float64(perMinute)/60), window)}
+	perWindow := max(1, perMinute/6)
+	return &Limiter{perWindow: perWindow, left: perWindow, now: time.Now}
 }
 
-// Wait blocks until a request may be sent.
+// Wait blocks until a request may be sent. Every Wait that returns nil must
+// be followed by one Observe, with the answer's headers or nil.
 func (l *Limiter) Wait(ctx context.Context) error {
-	l.mu.Lock()
-	pause := time.Until(l.pauseUntil)
-	l.mu.Unlock()
-	if pause > 0 {
-		if err := sleep(ctx, pause); err != nil {
+	for {
+		wait := l.take()
+		if wait <= 0 {
+			return nil
+		}
+		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
-	return l.lim.Wait(ctx)
 }
 
-// Observe corrects the pace from a response's rate-limit headers. Absent
-// headers mean "unknown", never "zero".
-func (l *Limiter) Observe(h http.Header) {
-	limit, errL := strconv.Atoi(h.Get("X-RateLimit-Limit"))
-	remaining, errR := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
-	reset := parseReset(h)
+// take spends one request of the current window, or says how long to wait
+// for the next one.
+func (l *Limiter) take() time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if errL == nil && limit > 0 {
-		// The header is the allowance of one 10-second window.
-		l.lim.SetLimit(rate.Limit(float64(limit) / 10))
-		l.lim.SetBurst(limit)
+	now := l.now()
+	if l.windowEnd.IsZero() {
+		// Before any answer the server's windows are unknown: assume one
+		// starts now; the first answer realigns.
+		l.windowEnd = now.Add(limitWindow)
 	}
-	if errR == nil && remaining <= 0 && !reset.IsZero() {
-		until := min(time.Until(reset), maxResetWait)
-		if p := time.Now().Add(until); p.After(l.pauseUntil) {
-			l.pauseUntil = p
+	if !now.Before(l.windowEnd) {
+		steps := now.Sub(l.windowEnd)/limitWindow + 1
+		l.windowEnd = l.windowEnd.Add(steps * limitWindow)
+		l.left = l.perWindow
+	}
+	if l.left > 0 {
+		l.left--
+		l.inFlight++
+		return 0
+	}
+	return l.windowEnd.Sub(now)
+}
+
+// Observe corrects the window from an answer's rate-limit headers; h is nil
+// when the request got no answer. Absent headers mean "unknown", never "zero".
+func (l *Limiter) Observe(h http.Header) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.inFlight = max(0, l.inFlight-1)
+	if h == nil {
+		return
+	}
+	if limit, err := strconv.Atoi(h.Get("X-RateLimit-Limit")); err == nil && limit > 0 {
+		// The header is the allowance of one 10-second window.
+		l.left = max(0, l.left+limit-l.perWindow)
+		l.perWindow = limit
+	}
+	reset := parseReset(h)
+	if reset.IsZero() {
+		return
+	}
+	remaining, errR := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
+	if late := l.now().Sub(reset); late > 0 && errR == nil && remaining <= 0 {
+		// A window we took for over is still spent at the server: our clock
+		// is ahead of Intercom's by about late (or the answer was slow).
+		l.skew = min(max(l.skew, late), maxSkew)
+	}
+	end := reset.Add(resetMargin + l.skew)
+	switch {
+	case !l.confirmed || end.After(l.windowEnd):
+		// Our guess, or a window newer than we thought: take the server's,
+		// minus what we have in flight that may yet count in it.
+		l.windowEnd, l.confirmed = end, true
+		if errR == nil {
+			l.left = min(l.left, max(0, remaining-l.inFlight))
 		}
+	case errR == nil && end.Equal(l.windowEnd):
+		// Alone in the workspace, Remaining never falls below our own count;
+		// when it does, someone else spends the allowance too.
+		l.left = min(l.left, max(0, remaining))
 	}
 }
 
-// Rate reports the current pace in requests per second (for tests and logs).
-func (l *Limiter) Rate() float64 { return float64(l.lim.Limit()) }
+// Rate reports the allowance in requests per second (for tests and logs).
+func (l *Limiter) Rate() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return float64(l.perWindow) / limitWindow.Seconds()
+}
 
 // RetryPolicy decides how often and how long to retry 429 and 5xx answers.
 type RetryPolicy struct {

@@ -144,6 +144,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 type runner struct {
 	cfg    Config
 	db     *sql.DB
+	parts  *partReader // reads db's conversation parts a window at a time
 	e      *executor
 	logger *slog.Logger
 
@@ -212,7 +213,7 @@ func newRunner(cfg Config) (*runner, error) {
 	sum := &Summary{RunID: run, LogPath: lw.path, DryRun: cfg.DryRun, Kinds: map[string]*KindCounts{},
 		Settings: settings}
 	e := &executor{c: c, log: lw, prior: prior, dry: cfg.DryRun, logger: logger, sum: sum}
-	return &runner{cfg: cfg, db: db, e: e, logger: logger, companies: map[string]string{},
+	return &runner{cfg: cfg, db: db, parts: newPartReader(db), e: e, logger: logger, companies: map[string]string{},
 		contacts: map[string]contactRef{}, admins: map[string]string{}, teams: map[string]string{}}, nil
 }
 

@@ -77,6 +77,7 @@ func rollbackAll(t *testing.T, url, logDir string) *RollbackSummary {
 func TestConcurrentRunsOnOneLogDir(t *testing.T) {
 	db := writeStage(t, stageRows)
 	em := intercomtest.New(emulatorOptions())
+	expectNoNotifications(t, em)
 	started, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

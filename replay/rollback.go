@@ -153,10 +153,14 @@ func (cfg *RollbackConfig) check() error {
 // planRollback reads the logs, keeps the ops cfg selects and decides each
 // one's undo, holding back what changed in Intercom since our write.
 func planRollback(ctx context.Context, cfg RollbackConfig, c *Client) ([]undoStep, priorState, error) {
-	ops, prior, err := readWritten(cfg.LogDir, cfg.RunID)
-	if err != nil {
+	// One pass over the logs feeds both the op states and the hold-back
+	// check's last writes: the logs of a large migration take seconds to read.
+	l, lw := newStateLoader(), newLastWrites()
+	err := readAll(cfg.LogDir, func(r Record) { l.add(r); lw.add(r) })
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, err
 	}
+	ops, prior := successfulOps(l, cfg.RunID)
 	ops = selectKinds(ops, cfg.Kinds)
 	if cfg.Sample > 0 {
 		ops = selectSample(ops, cfg.Sample, cfg.Seed)
@@ -166,21 +170,14 @@ func planRollback(ctx context.Context, cfg RollbackConfig, c *Client) ([]undoSte
 	if tolerance == 0 {
 		tolerance = DefaultHoldBackTolerance
 	}
-	h, err := newHoldBackCheck(c, cfg.LogDir, tolerance)
-	if err != nil {
-		return nil, nil, err
-	}
+	h := &holdBackCheck{c: c, tolerance: tolerance, last: lw.last}
 	return steps, prior, h.apply(ctx, steps)
 }
 
-// readWritten returns the ops of the selected run(s) whose latest live
+// successfulOps returns the ops of the selected run(s) whose latest live
 // outcome succeeded, in log order, and the state of every op: an op a
 // rollback already took back is marked undone (and is skipped).
-func readWritten(dir, runID string) ([]written, priorState, error) {
-	l := newStateLoader()
-	if err := readAll(dir, l.add); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, err
-	}
+func successfulOps(l *stateLoader, runID string) ([]written, priorState) {
 	type ordered struct {
 		w     written
 		order int64
@@ -203,7 +200,7 @@ func readWritten(dir, runID string) ([]written, priorState, error) {
 	for i, o := range list {
 		ops[i] = o.w
 	}
-	return ops, l.ps, nil
+	return ops, l.ps
 }
 
 // undoAll runs the steps newest first.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"strings"
 	"time"
@@ -38,44 +37,38 @@ type holdBackCheck struct {
 	last      map[string]time.Time // "/contacts/<id>" -> our latest record touching it
 }
 
-func newHoldBackCheck(c *Client, dir string, tolerance time.Duration) (*holdBackCheck, error) {
-	last, err := lastWrites(dir)
-	if err != nil {
-		return nil, fmt.Errorf("hold-back check: %w", err)
-	}
-	return &holdBackCheck{c: c, tolerance: tolerance, last: last}, nil
+// lastWriteIndex maps each object to the time of the latest live record
+// that wrote to it, in any run, undos included: a rollback resumed after a
+// crash must not take its own earlier detach for a human's edit. Records
+// are added in log order.
+type lastWriteIndex struct {
+	last    map[string]time.Time
+	intents map[string]Record // run + op -> latest intent
 }
 
-// lastWrites maps each object to the time of the latest live record that
-// wrote to it, in any run, undos included: a rollback resumed after a crash
-// must not take its own earlier detach for a human's edit.
-func lastWrites(dir string) (map[string]time.Time, error) {
-	last := map[string]time.Time{}
-	intents := map[string]Record{} // run + op -> latest intent
-	err := readAll(dir, func(r Record) {
-		if r.DryRun || (r.Type != "intent" && r.Type != "outcome") {
-			return
-		}
-		at, err := time.Parse(time.RFC3339Nano, r.Time)
-		if err != nil {
-			return
-		}
-		in := r
-		if r.Type == "intent" {
-			intents[r.Run+" "+r.Op] = r
-		} else {
-			in = intents[r.Run+" "+r.Op]
-		}
-		for _, key := range touched(in.Kind, in.Path, r.IntercomID) {
-			if at.After(last[key]) {
-				last[key] = at
-			}
-		}
-	})
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+func newLastWrites() *lastWriteIndex {
+	return &lastWriteIndex{last: map[string]time.Time{}, intents: map[string]Record{}}
+}
+
+func (lw *lastWriteIndex) add(r Record) {
+	if r.DryRun || (r.Type != "intent" && r.Type != "outcome") {
+		return
 	}
-	return last, nil
+	at, err := time.Parse(time.RFC3339Nano, r.Time)
+	if err != nil {
+		return
+	}
+	in := r
+	if r.Type == "intent" {
+		lw.intents[r.Run+" "+r.Op] = r
+	} else {
+		in = lw.intents[r.Run+" "+r.Op]
+	}
+	for _, key := range touched(in.Kind, in.Path, r.IntercomID) {
+		if at.After(lw.last[key]) {
+			lw.last[key] = at
+		}
+	}
 }
 
 // touched names the objects a request wrote to: those in its path

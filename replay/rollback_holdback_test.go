@@ -178,6 +178,7 @@ func TestRollbackCrashResume(t *testing.T) {
 				return true
 			}
 			em := intercomtest.New(opts)
+			expectNoNotifications(t, em)
 			hs := httptest.NewServer(slowHandler(em.Handler()))
 			defer hs.Close()
 			db, logDir := writeStage(t, stageRows), t.TempDir()

@@ -37,6 +37,7 @@ func readRecords(t *testing.T, path string) []Record {
 func TestDryRunSendsNoMutation(t *testing.T) {
 	db := writeStage(t, stageRows)
 	em := intercomtest.New(emulatorOptions())
+	expectNoNotifications(t, em)
 	var mu sync.Mutex
 	var mutations []string
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -287,6 +288,7 @@ func TestAdminRepliesAsNotes(t *testing.T) {
 func TestSkipNotificationsRefused(t *testing.T) {
 	db := writeStage(t, stageRows)
 	em := intercomtest.New(emulatorOptions())
+	expectNoNotifications(t, em)
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/reply") && r.Header.Get("Intercom-Version") == Version216 {
 			w.WriteHeader(400)

@@ -58,6 +58,7 @@ type stagePart struct {
 	AuthorType, ContactSourceID, AdminSourceID  string
 	MessageType, Body                           string
 	CreatedAt                                   int64
+	Attachments                                 []stageAttachment // stage.attachments on this part, in position order
 }
 
 // scanRows runs query and calls fn with a scanner per row, streaming so that
@@ -241,7 +242,10 @@ func readParts(ctx context.Context, db *sql.DB, convSourceID string) ([]stagePar
 			out = append(out, p)
 			return nil
 		}, convSourceID)
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	return out, attachFiles(ctx, db, convSourceID, out)
 }
 
 // referencedPeople lists the admin and team source ids that conversations

@@ -136,6 +136,7 @@ func Verify(ctx context.Context, cfg VerifyConfig) (*VerifySummary, error) {
 type verifier struct {
 	cfg    VerifyConfig
 	db     *sql.DB
+	parts  *partReader // reads db's conversation parts a window at a time
 	c      *Client
 	logger *slog.Logger
 	ids    *idMaps
@@ -179,7 +180,7 @@ func newVerifier(cfg VerifyConfig) (*verifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	v := &verifier{cfg: cfg, db: db, c: c, logger: logger, ids: ids, fields: map[[2]string]*FieldCount{},
+	v := &verifier{cfg: cfg, db: db, parts: newPartReader(db), c: c, logger: logger, ids: ids, fields: map[[2]string]*FieldCount{},
 		sum: &VerifySummary{Kinds: map[string]*VerifyCounts{}, Sample: max(0, cfg.Sample), Seed: cfg.Seed}}
 	if err := v.openOutputs(); err != nil {
 		db.Close()

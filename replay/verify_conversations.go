@@ -20,7 +20,7 @@ func (v *verifier) conversations(ctx context.Context, sel *selection) error {
 // conversation compares one conversation and then each of its migrated
 // parts; the conversation's line comes first.
 func (v *verifier) conversation(ctx context.Context, s stageConversation) []verdict {
-	parts, err := readParts(ctx, v.db, s.SourceID)
+	parts, err := v.parts.read(ctx, s.SourceID)
 	if err != nil {
 		return []verdict{{sym: VerifyError, kind: KindConversation, sourceID: s.SourceID,
 			intercomID: v.ids.conversations[s.SourceID], notes: []string{errorNote(err)}}}
@@ -178,5 +178,6 @@ func (v *verifier) part(sp stagePart, got Part, starter, id string) verdict {
 	if !same {
 		c.notes = append(c.notes, fmt.Sprintf("body=%s/%s", bodyDigest(sp.Body), bodyDigest(got.Body)))
 	}
+	c.attachments(sp.Attachments, got.Attachments)
 	return c.verdict(sp.SourceID, id)
 }

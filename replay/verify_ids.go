@@ -146,13 +146,14 @@ func sampleConversations(ctx context.Context, db *sql.DB, n int, seed int64) (*s
 // addDependencies adds the conversations' contacts (starter and part
 // authors) and companies (the conversation's and its contacts').
 func (s *selection) addDependencies(ctx context.Context, db *sql.DB) error {
+	pr := newPartReader(db)
 	err := eachConversation(ctx, db, func(c stageConversation) error {
 		if !s.conversations[c.SourceID] {
 			return nil
 		}
 		s.addID(s.contacts, c.ContactSourceID)
 		s.addID(s.companies, c.CompanySourceID)
-		parts, err := readParts(ctx, db, c.SourceID)
+		parts, err := pr.read(ctx, c.SourceID)
 		for _, p := range parts {
 			s.addID(s.contacts, p.ContactSourceID)
 		}

@@ -408,7 +408,8 @@ func (a *writeLogAudit) markdown() string {
 	}
 	b.WriteString("\n\nRequests are every HTTP request an op sent: its write, resends of it and reads made " +
 		"on its behalf (before-images, lookups). Retries are resends of the write; waited is time paced by " +
-		"the rate limiter or backing off. Updated means an object that existed before and was changed " +
+		"the rate limiter or backing off, added up over ops that wait side by side, so with parallel " +
+		"workers it can exceed the run's duration. Updated means an object that existed before and was changed " +
 		"(its before-image is in the log); existing means found and left alone. Residue is what a rollback " +
 		"could not take back; held back is what it left alone because it changed in Intercom after our write; " +
 		"uncertain ops have an intent and no outcome.\n")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // IndexFile is the run folder's entry page.
@@ -37,6 +38,7 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	res.Docs = append(res.Docs, more...)
+	snapshot, snapshotAt := snapshotOf(ctx, db)
 
 	var rate []RatePoint
 	if cfg.LogDir != "" {
@@ -53,7 +55,7 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 	if err := writeDocs(res, cfg.OutDir); err != nil {
 		return nil, err
 	}
-	if err := writeIndex(res, cfg, rate); err != nil {
+	if err := writeIndex(res, cfg, rate, snapshot, snapshotAt); err != nil {
 		return nil, err
 	}
 	log.Info("reports written", "dir", cfg.OutDir, "reports", len(res.Docs), "all_ok", res.AllOK)
@@ -62,10 +64,8 @@ func Build(ctx context.Context, cfg Config) (*Result, error) {
 
 // stagingDocs builds the reports that read the staging database alone.
 func stagingDocs(ctx context.Context, db *sql.DB, cfg Config) ([]Doc, error) {
+	// 0 lets the channel-asset report take the cap transform applied.
 	capBytes := cfg.AttachmentCap
-	if capBytes == 0 {
-		capBytes = DefaultAttachmentCapBytes
-	}
 	builders := []struct {
 		name  string
 		build func() (Doc, error)
@@ -108,8 +108,9 @@ func writeDocs(res *Result, dir string) error {
 	return nil
 }
 
-func writeIndex(res *Result, cfg Config, rate []RatePoint) error {
-	in := IndexInput{Staging: filepath.Base(cfg.DBPath), Docs: res.Docs, Rate: rate}
+func writeIndex(res *Result, cfg Config, rate []RatePoint, snapshot string, snapshotAt time.Time) error {
+	in := IndexInput{Snapshot: snapshot, SnapshotAt: snapshotAt, Staging: filepath.Base(cfg.DBPath),
+		Docs: res.Docs, Rate: rate}
 	// The staging file's own time, not the clock: rebuilding the reports of
 	// the same run gives the same bytes.
 	if st, err := os.Stat(cfg.DBPath); err == nil {

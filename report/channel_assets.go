@@ -35,28 +35,33 @@ type assetKind struct {
 var assetKinds = []assetKind{
 	{"recording", "Voice recordings", "Omnichannel voice recordings stay in Dynamics (or wherever " +
 		"msdyn_mediauri points); replay moves no recordings.", []string{"msdyn_ocrecording"}},
-	{"transcript", "Chat transcripts", "Omnichannel chat transcripts are notes replay does not move; " +
-		"export them and link them from the conversation.", []string{"msdyn_transcript"}},
+	{"transcript", "Chat transcripts", "Omnichannel chat transcripts whose messages did not become " +
+		"conversation parts (see rejects.conversation_parts for why); export them and link them from the " +
+		"conversation.", []string{"msdyn_transcript"}},
 	{"chat_file", "Files shared in chats", "Files exchanged in Omnichannel conversations are notes on the " +
 		"conversation, which replay does not move.", []string{"msdyn_ocliveworkitem"}},
 	{"phonecall_recording_link", "Phone-call recording links", "Links to call recordings held by a " +
 		"telephony system; the recordings stay there.", []string{"phonecall"}},
 	{"attachment_over_cap", "Attachments over the cap", "Notes and e-mail attachments larger than the " +
 		"per-file cap.", []string{"annotation", "activitymimeattachment"}},
-	{"attachment_failed", "Attachments whose download failed", "The snapshot could not download these " +
-		"files (see the reason); snapshot again or fetch them by hand.",
-		[]string{"annotation", "activitymimeattachment"}},
+	{"attachment_failed", "Attachments that failed", "The snapshot could not download these files, or " +
+		"transform found them empty or missing from the blob store (see the reason); snapshot again or " +
+		"fetch them by hand.", []string{"annotation", "activitymimeattachment"}},
+	{"attachment_not_migrated", "Files of notes on contacts and accounts", "Notes on contacts and " +
+		"accounts are not migrated yet, so their files stay behind; attach them to the Intercom user or " +
+		"company by hand.", []string{"annotation"}},
 }
 
 // ChannelAssets lists every reference that cannot move to Intercom as a
 // file: voice recordings, chat transcripts and chat files, phone-call
-// recording links, and attachments over capBytes (DefaultAttachmentCapBytes
-// when capBytes <= 0) or whose download failed. Each line names the record
+// recording links, attachments over capBytes (when capBytes <= 0, the
+// mapping's cap transform recorded, else DefaultAttachmentCapBytes) or that
+// failed, and files of notes that are not migrated. Each line names the record
 // that owns the file, its case when known, and the Intercom conversation,
 // contact, company or admin the owner was staged as.
 func ChannelAssets(ctx context.Context, db *sql.DB, capBytes int64) (Doc, error) {
 	if capBytes <= 0 {
-		capBytes = DefaultAttachmentCapBytes
+		capBytes = mappingCap(ctx, db)
 	}
 	cat, err := readCatalog(ctx, db)
 	if err != nil {
@@ -105,6 +110,16 @@ func channelAssetsQuery(cat catalog, capBytes int64) string {
 		"contacts":      {"stage.contacts", []string{"source_id varchar", "merged_source_ids varchar[]"}},
 		"companies":     {"stage.companies", []string{"source_id varchar"}},
 		"admins":        {"stage.admins", []string{"source_id varchar"}},
+		// files named by transcript messages, and transcripts whose messages are
+		// parts (transform/sql/56_omnichannel.sql).
+		"out_of_scope": {"reports.out_of_scope", []string{"source_table varchar", "source_id varchar",
+			"reason varchar"}},
+		"omnichannel_files": {"reports.omnichannel_files", []string{"message_id varchar", "item_id varchar",
+			"file_id varchar", "file_name varchar", "annotationid varchar"}},
+		"staged_attachments": {"stage.attachments", []string{"source_table varchar", "source_id varchar",
+			"part_source_table varchar", "part_source_id varchar", "chunk_count integer"}},
+		"attachment_rejects": {"rejects.attachments", []string{"source_table varchar", "source_id varchar",
+			"rule varchar", "reason varchar"}},
 	})
 }
 
@@ -215,4 +230,15 @@ func humanBytes(n int64) string {
 		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " KiB"
 	}
 	return strconv.FormatInt(n, 10) + " B"
+}
+
+// mappingCap is the per-file cap transform applied (reports.attachment_rule,
+// from the mapping file), or DefaultAttachmentCapBytes for staging without it.
+func mappingCap(ctx context.Context, db *sql.DB) int64 {
+	var n sql.NullInt64
+	err := db.QueryRowContext(ctx, "select max(max_bytes) from reports.attachment_rule").Scan(&n)
+	if err != nil || !n.Valid || n.Int64 <= 0 {
+		return DefaultAttachmentCapBytes
+	}
+	return n.Int64
 }

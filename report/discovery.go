@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/d2i/d2i/report/flows"
+	"github.com/d2i/d2i/report/internal/cell"
 )
 
 // DiscoveryInput is what discovery found about the source, in plain values:
@@ -516,9 +517,7 @@ func discoveryYes(b bool) string {
 }
 
 // discoveryCell keeps a value from breaking its Markdown table row.
-func discoveryCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
-}
+func discoveryCell(s string) string { return cell.Markdown(s) }
 
 // discoveryCSV is one flat table a spreadsheet filters by section.
 func discoveryCSV(in DiscoveryInput, signs []tierSign, lines []discoveryLine) [][]string {

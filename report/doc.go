@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/d2i/d2i/report/internal/cell"
 	"github.com/duckdb/duckdb-go/v2"
 )
 
@@ -35,9 +36,11 @@ func (d Doc) Write(dir string) (mdPath, csvPath string, err error) {
 		return "", "", fmt.Errorf("write %s: %w", mdPath, err)
 	}
 
+	// The CSV is meant for spreadsheets, so names that start like a
+	// formula are guarded on the way out (cell.CSV).
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	if err := w.WriteAll(d.CSV); err != nil {
+	if err := w.WriteAll(cell.CSVRecords(d.CSV)); err != nil {
 		return "", "", fmt.Errorf("report %s: csv: %w", d.Name, err)
 	}
 	csvPath = filepath.Join(dir, d.Name+".csv")

@@ -6,9 +6,12 @@ import (
 	"embed"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/d2i/d2i/report/internal/cell"
 )
 
 // The admin-facing inventories (flows, channel assets, routing, SLAs,
@@ -135,7 +138,8 @@ func queryStrings(ctx context.Context, db *sql.DB, what, q string, args ...any) 
 }
 
 // writeMDTable writes a Markdown table, or "None." when there are no rows.
-func writeMDTable(b *strings.Builder, header []string, rows [][]string) {
+// The columns listed in code are shown as code spans (XML conditions).
+func writeMDTable(b *strings.Builder, header []string, rows [][]string, code ...int) {
 	if len(rows) == 0 {
 		b.WriteString("None.\n")
 		return
@@ -146,16 +150,16 @@ func writeMDTable(b *strings.Builder, header []string, rows [][]string) {
 		cells := make([]string, len(r))
 		for i, v := range r {
 			cells[i] = mdCell(v)
+			if slices.Contains(code, i) {
+				cells[i] = cell.Code(v)
+			}
 		}
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
 }
 
-// mdCell keeps a value on one line of one table cell.
-func mdCell(s string) string {
-	s = strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
-	return strings.TrimSpace(s)
-}
+// mdCell keeps a value on one line of one table cell (see cell.Markdown).
+func mdCell(s string) string { return cell.Markdown(s) }
 
 // pickColumns picks columns of rows by index, in the order given.
 func pickColumns(rows [][]string, idx ...int) [][]string {
@@ -339,12 +343,24 @@ func writeRoutingChecklist(b *strings.Builder, checklist [][]string) {
 	b.WriteString("\n## Before conversations move\n\n")
 	b.WriteString("Conversations reference these teams and admins. Each must exist in Intercom before " +
 		"replay; skip those that already do (replay matches teams by exact name, admins by e-mail).\n\n")
-	fmt.Fprintf(b, "- [ ] Create %d teams, named exactly as below.\n", teamsToCreate)
-	fmt.Fprintf(b, "- [ ] Invite %d admins with the e-mail addresses below.\n\n", adminsToInvite)
+	b.WriteString(checklistItem(teamsToCreate, fmt.Sprintf("Create %d teams, named exactly as below.", teamsToCreate),
+		"No team to create: every team below is already in Intercom."))
+	b.WriteString(checklistItem(adminsToInvite,
+		fmt.Sprintf("Invite %d admins with the e-mail addresses below.", adminsToInvite),
+		"No admin to invite: every admin below is already in Intercom.") + "\n")
 	fmt.Fprintf(b, "### Teams (%d)\n\n", len(teams))
 	writeMDTable(b, []string{"team name", "queue id", "conversations", "in Intercom"}, teams)
 	fmt.Fprintf(b, "\n### Admins (%d)\n\n", len(admins))
 	writeMDTable(b, []string{"name", "e-mail", "systemuser id", "conversations", "in Intercom"}, admins)
+}
+
+// checklistItem is an open task, or a ticked one that says nothing is left
+// to do: "Create 0 teams" read as a task to do.
+func checklistItem(n int, todo, done string) string {
+	if n == 0 {
+		return "- [x] " + done + "\n"
+	}
+	return "- [ ] " + todo + "\n"
 }
 
 func routingCSV(queues, members, checklist, config [][]string) [][]string {
@@ -447,6 +463,9 @@ func slaMarkdown(cat catalog, d slaData) string {
 		for i, s := range d.states {
 			states[i] = s[0] + " " + s[1]
 		}
+		if len(states) == 0 {
+			states = []string{"none (the entitlement table is empty)"}
+		}
 		fmt.Fprintf(&b, "All entitlements by state: %s.\n\n", strings.Join(states, ", "))
 		rows := make([][]string, len(d.entitlements))
 		for i, e := range d.entitlements {
@@ -462,6 +481,9 @@ func slaMarkdown(cat catalog, d slaData) string {
 		b.WriteString("\n" + noneFound + " (no sla table).\n")
 		return b.String()
 	}
+	if len(d.items) == 0 {
+		b.WriteString("\nNone: the snapshot's sla table is empty.\n")
+	}
 	for _, sla := range runsOf(d.items, 0) {
 		writeSLA(&b, sla, d.kpisBySLA[sla[0][0]])
 	}
@@ -475,8 +497,8 @@ func slaMarkdown(cat catalog, d slaData) string {
 func writeSLA(b *strings.Builder, items [][]string, kpis string) {
 	s := items[0]
 	fmt.Fprintf(b, "\n### %s\n\n", mdCell(s[1]))
-	fmt.Fprintf(b, "- State: %s; type: %s; default: %s\n", s[2], s[3], s[5])
-	fmt.Fprintf(b, "- Applies from: %s; pause and resume allowed: %s\n", s[4], s[6])
+	fmt.Fprintf(b, "- State: %s; type: %s; default: %s\n", mdCell(s[2]), mdCell(s[3]), mdCell(s[5]))
+	fmt.Fprintf(b, "- Applies from: %s; pause and resume allowed: %s\n", mdCell(s[4]), mdCell(s[6]))
 	if kpis == "" {
 		kpis = "none"
 	}
@@ -487,10 +509,10 @@ func writeSLA(b *strings.Builder, items [][]string, kpis string) {
 	}
 	rows := make([][]string, len(items))
 	for i, it := range items {
-		rows[i] = []string{it[8], it[9], "`" + it[10] + "`", minutesText(it[11]), minutesText(it[12]), it[13], it[14]}
+		rows[i] = []string{it[8], it[9], it[10], minutesText(it[11]), minutesText(it[12]), it[13], it[14]}
 	}
 	writeMDTable(b, []string{"item", "KPI", "applies when", "warn after", "fail after", "business hours",
-		"pause/resume"}, rows)
+		"pause/resume"}, rows, 2)
 }
 
 func slaCSV(d slaData) [][]string {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/d2i/d2i/report/internal/cell"
 )
 
 // PlanKind is what a replay would send for one kind of op.
@@ -28,6 +30,17 @@ type PlanInput struct {
 	OtherReads    int64      // reads tied to no kind: attribute, admin and team lists
 	Duration      time.Duration
 	Checklist     []string // workspace settings to switch off before replay
+	// Remaining, when write logs were given, is what a rerun of replay would
+	// still send after what they record as done; the table above stays the
+	// whole migration, so the plan reads the same before and after replay.
+	Remaining *PlanRemaining
+}
+
+// PlanRemaining is what replay would still send, given earlier write logs.
+type PlanRemaining struct {
+	LogDir   string // write-log directory name, for the reader
+	Requests int64
+	Duration time.Duration
 }
 
 // Requests is every request of the plan.
@@ -52,10 +65,16 @@ func planMarkdown(p PlanInput) string {
 	var b strings.Builder
 	b.WriteString("# Replay plan\n\n")
 	if p.Staging != "" {
-		fmt.Fprintf(&b, "Staging database: `%s`. ", p.Staging)
+		fmt.Fprintf(&b, "Staging database: %s. ", cell.Code(p.Staging))
 	}
-	fmt.Fprintf(&b, "At %d requests per minute, replay sends %d requests in about %s.\n\n",
+	fmt.Fprintf(&b, "At %d requests per minute, replay sends %d requests in about %s.",
 		p.RatePerMinute, p.Requests(), planDuration(p.Duration))
+	if r := p.Remaining; r != nil {
+		fmt.Fprintf(&b, " Given the write logs in %s, a rerun would still send %d requests (about %s); "+
+			"what they record as done is not sent again.", cell.Code(r.LogDir), r.Requests,
+			planDuration(r.Duration))
+	}
+	b.WriteString("\n\n")
 	b.WriteString("Counted by running replay's own steps as a dry run against a workspace that has none of " +
 		"the staged attributes or companies yet and every staged admin and team. Retries, 429s and lookups " +
 		"after lost answers come on top; objects already in Intercom need fewer writes. The rate is only " +
@@ -91,7 +110,12 @@ func planCSV(p PlanInput) [][]string {
 			planInt(k.Requests()), planSeconds(k.Duration)})
 	}
 	out = append(out, []string{"workspace_lists", "", "", planInt(p.OtherReads), planInt(p.OtherReads), ""})
-	return append(out, []string{"all", "", "", "", planInt(p.Requests()), planSeconds(p.Duration)})
+	out = append(out, []string{"all", "", "", "", planInt(p.Requests()), planSeconds(p.Duration)})
+	if r := p.Remaining; r != nil {
+		out = append(out, []string{"remaining_after_write_logs", "", "", "", planInt(r.Requests),
+			planSeconds(r.Duration)})
+	}
+	return out
 }
 
 func planInt(n int64) string { return strconv.FormatInt(n, 10) }

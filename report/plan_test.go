@@ -48,3 +48,21 @@ func TestPlanDocWithoutChecklist(t *testing.T) {
 		t.Errorf("markdown:\n%s", doc.Markdown)
 	}
 }
+
+// After replay the plan still shows the whole migration, and says what a
+// rerun would still send given the write logs.
+func TestPlanDocRemaining(t *testing.T) {
+	p := PlanInput{Staging: "staging.duckdb", RatePerMinute: 600, OtherReads: 5, Duration: time.Second,
+		Kinds:     []PlanKind{{Kind: "company", Records: 2, Writes: 2}},
+		Remaining: &PlanRemaining{LogDir: "writelog", Requests: 5, Duration: 500 * time.Millisecond}}
+	doc := PlanDoc(p)
+	want := "replay sends 7 requests in about 1s. Given the write logs in `writelog`, a rerun would still " +
+		"send 5 requests (about 500ms)"
+	if !strings.Contains(doc.Markdown, want) {
+		t.Errorf("markdown lacks %q:\n%s", want, doc.Markdown)
+	}
+	last := doc.CSV[len(doc.CSV)-1]
+	if got := strings.Join(last, ","); got != "remaining_after_write_logs,,,,5,0.5" {
+		t.Errorf("last CSV row = %q", got)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/d2i/d2i/report/internal/cell"
 )
 
 func mark(ok bool) string {
@@ -55,10 +57,23 @@ func reconciliationDoc(res *Result, cfg Config) Doc {
 	return Doc{
 		Name:     "reconciliation",
 		Title:    "Reconciliation",
-		Summary:  summary + ": every source row staged, merged, rejected or out of scope; written, rolled back and verified",
+		Summary:  summary + ": " + stagesCovered(cfg),
 		Markdown: renderMarkdown(res, cfg),
 		CSV:      reconciliationCSV(res.Rows),
 	}
+}
+
+// stagesCovered says which stages the reconciliation checked, for the
+// index: a run not yet replayed or verified must not read as if it were.
+func stagesCovered(cfg Config) string {
+	s := "every source row staged, merged, rejected or out of scope"
+	if cfg.Written != nil {
+		s += "; written and rolled back per the write log"
+	}
+	if cfg.VerifyDir != "" {
+		s += "; read back by verify"
+	}
+	return s
 }
 
 // renderMarkdown writes the summary lines first (one per source table, like
@@ -85,7 +100,7 @@ func renderMarkdown(res *Result, cfg Config) string {
 	b.WriteString("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range res.Rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %d | %d | %d | %s | %s | %s |\n", mark(r.OK()),
-			r.SourceTable, r.Object, sourceCountText(r.SourceCount), r.SnapshotRows, r.Staged, r.Merged,
+			mdEscape(r.SourceTable), mdEscape(r.Object), sourceCountText(r.SourceCount), r.SnapshotRows, r.Staged, r.Merged,
 			r.Rejected, r.OutOfScope, optText(r.Written), optText(r.RolledBack), verifiedText(r))
 	}
 	if cfg.Written != nil {
@@ -104,8 +119,11 @@ func renderMarkdown(res *Result, cfg Config) string {
 // writeSources says where the written, rolled-back and verified counts come
 // from, or that they are not there yet.
 func writeSources(b *strings.Builder, cfg Config) {
-	fmt.Fprintf(b, "Staging database: `%s`. ", filepath.Base(cfg.DBPath))
+	fmt.Fprintf(b, "Staging database: %s. ", cell.Code(filepath.Base(cfg.DBPath)))
 	switch {
+	case cfg.Written == nil && cfg.LogDir != "":
+		fmt.Fprintf(b, "The write logs in %s record no write sent to Intercom (none, or dry runs only): "+
+			"not replayed yet, the written column shows —. ", cell.Code(filepath.Base(cfg.LogDir)))
 	case cfg.Written == nil:
 		b.WriteString("Not replayed yet: the written column shows —. ")
 	case cfg.RolledBack == nil:
@@ -116,7 +134,7 @@ func writeSources(b *strings.Builder, cfg Config) {
 	if cfg.VerifyDir == "" {
 		b.WriteString("Not verified: the verified column shows —.\n\n")
 	} else {
-		fmt.Fprintf(b, "Verified counts come from `%s/%s`.\n\n", filepath.Base(cfg.VerifyDir), verifyTextFile)
+		fmt.Fprintf(b, "Verified counts come from %s.\n\n", cell.Code(filepath.Base(cfg.VerifyDir)+"/"+verifyTextFile))
 	}
 }
 
@@ -186,7 +204,8 @@ func writeReasons(b *strings.Builder, res *Result) {
 				b.WriteString("| object | rule | reason | rows |\n|---|---|---|--:|\n")
 				found = true
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | %d |\n", r.Object, why.Rule, mdEscape(why.Reason), why.Rows)
+			fmt.Fprintf(b, "| %s | %s | %s | %d |\n", mdEscape(r.Object), mdEscape(why.Rule),
+				mdEscape(why.Reason), why.Rows)
 		}
 	}
 	if !found {
@@ -200,15 +219,12 @@ func writeReasons(b *strings.Builder, res *Result) {
 	}
 	b.WriteString("| source table | reason | rows |\n|---|---|--:|\n")
 	for _, o := range res.OutOfScope {
-		fmt.Fprintf(b, "| %s | %s | %d |\n", o.SourceTable, mdEscape(o.Reason), o.Rows)
+		fmt.Fprintf(b, "| %s | %s | %d |\n", mdEscape(o.SourceTable), mdEscape(o.Reason), o.Rows)
 	}
 }
 
-// mdEscape keeps a value inside its table cell.
-func mdEscape(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return strings.ReplaceAll(s, "|", `\|`)
-}
+// mdEscape keeps a value inside its table cell (see cell.Markdown).
+func mdEscape(s string) string { return cell.Markdown(s) }
 
 // reconciliationCSV has one record per source table; the by-reason columns
 // pack "rule=rows" (or "reason=rows") pairs separated by ";" so the file

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -51,7 +52,10 @@ type sourceCase struct {
 	Found                                                  bool // the snapshot still holds the incident
 	TicketNumber, Title, State, Status, Priority, Customer string
 	CreatedOn, ModifiedOn                                  sql.NullTime
-	Emails                                                 int64 // emails regarding the case
+	// Activities regarding the case, per source table (email, phonecall,
+	// task, appointment): each becomes a part, so the reviewer compares
+	// like with like.
+	Activities map[string]int64
 }
 
 type destination struct {
@@ -60,6 +64,7 @@ type destination struct {
 	Contact, Company string
 	CreatedAt        sql.NullInt64
 	Parts            int64
+	PartsBySource    map[string]int64 // parts per source table
 	AttributeKeys    []string
 	IntercomID       string
 	RolledBack       bool   // a rollback deleted the conversation since
@@ -175,19 +180,41 @@ func casesByID(cases []*sampleCase) map[string]*sampleCase {
 	return m
 }
 
+// activityTables are the source tables whose rows regarding a case become
+// its conversation's parts, in the order the sample lists them.
+var activityTables = []string{"email", "phonecall", "task", "appointment"}
+
+// activityNouns name one row of each activity table for the reader.
+var activityNouns = map[string]string{"email": "email", "phonecall": "phone call", "task": "task",
+	"appointment": "appointment"}
+
+// activityCounts is one select column per activity table: the case's rows
+// in it. A table the snapshot lacks counts zero.
+func activityCounts(cat catalog) string {
+	cols := make([]string, len(activityTables))
+	for i, t := range activityTables {
+		rel := cat.subquery("src."+t, "activityid varchar", "_regardingobjectid_value varchar")
+		cols[i] = "(select count(distinct a.activityid) from " + rel +
+			" a where a._regardingobjectid_value = i.incidentid)"
+	}
+	return strings.Join(cols, ", ")
+}
+
 // fillSource reads each case from src.incident, the snapshot as transform
 // saw it; of duplicate copies the latest modifiedon wins, as in transform.
 func fillSource(ctx context.Context, db *sql.DB, cases []*sampleCase) error {
 	if len(cases) == 0 {
 		return nil
 	}
+	cat, err := readCatalog(ctx, db)
+	if err != nil {
+		return fmt.Errorf("reviewer sample: %w", err)
+	}
 	in, args := inList(cases)
 	q, err := db.QueryContext(ctx, `select i.incidentid, coalesce(i.ticketnumber, ''), coalesce(i.title, ''),
 			coalesce(i.statecode__label, ''), coalesce(i.statuscode__label, ''),
 			coalesce(i.prioritycode__label, ''), coalesce(i._customerid_value__formatted, ''),
-			i.createdon, i.modifiedon,
-			(select count(distinct e.activityid) from src.email e
-				where e._regardingobjectid_value = i.incidentid)
+			i.createdon, i.modifiedon, `+activityCounts(cat)+`
 		from src.incident i
 		where i.incidentid in `+in+`
 		qualify row_number() over (partition by i.incidentid order by i.modifiedon desc nulls last) = 1`,
@@ -201,9 +228,18 @@ func fillSource(ctx context.Context, db *sql.DB, cases []*sampleCase) error {
 	for q.Next() {
 		var id string
 		var s sourceCase
-		if err := q.Scan(&id, &s.TicketNumber, &s.Title, &s.State, &s.Status, &s.Priority, &s.Customer,
-			&s.CreatedOn, &s.ModifiedOn, &s.Emails); err != nil {
+		counts := make([]int64, len(activityTables))
+		dst := []any{&id, &s.TicketNumber, &s.Title, &s.State, &s.Status, &s.Priority, &s.Customer,
+			&s.CreatedOn, &s.ModifiedOn}
+		for i := range counts {
+			dst = append(dst, &counts[i])
+		}
+		if err := q.Scan(dst...); err != nil {
 			return fmt.Errorf("reviewer sample: scan src.incident: %w", err)
+		}
+		s.Activities = map[string]int64{}
+		for i, t := range activityTables {
+			s.Activities[t] = counts[i]
 		}
 		s.Found = true
 		cs[id].Src = s
@@ -242,6 +278,34 @@ func fillDestination(ctx context.Context, db *sql.DB, cases []*sampleCase) error
 		}
 		d.RejectRule = cs[id].Dst.RejectRule
 		cs[id].Dst = d
+	}
+	if err := q.Err(); err != nil {
+		return err
+	}
+	return fillPartSources(ctx, db, cs, in, args)
+}
+
+// fillPartSources counts each staged case's parts per source table, so the
+// Intercom side reads "3 parts (1 email, 2 phone calls)".
+func fillPartSources(ctx context.Context, db *sql.DB, cs map[string]*sampleCase, in string, args []any) error {
+	q, err := db.QueryContext(ctx, `select conversation_source_id, coalesce(source_table, ''), count(*)
+		from stage.conversation_parts where conversation_source_id in `+in+` group by all`, args...)
+	if err != nil {
+		return fmt.Errorf("reviewer sample: read stage.conversation_parts: %w", err)
+	}
+	defer q.Close()
+	for q.Next() {
+		var id, table string
+		var n int64
+		if err := q.Scan(&id, &table, &n); err != nil {
+			return fmt.Errorf("reviewer sample: scan stage.conversation_parts: %w", err)
+		}
+		if c := cs[id]; c != nil {
+			if c.Dst.PartsBySource == nil {
+				c.Dst.PartsBySource = map[string]int64{}
+			}
+			c.Dst.PartsBySource[table] += n
+		}
 	}
 	return q.Err()
 }
@@ -361,25 +425,38 @@ func writeSampleCase(b *strings.Builder, c *sampleCase, in SampleInput) {
 	row("created", formatTime(s.CreatedOn), formatUnix(d.CreatedAt))
 	row("modified", formatTime(s.ModifiedOn), "")
 	row("customer", s.Customer, joinNonEmpty(" · ", prefixed("contact ", d.Contact), prefixed("company ", d.Company)))
-	row("messages", plural(s.Emails, "email"), partsText(d))
+	row("messages", activitiesText(s.Activities), partsText(d))
 	row("custom attributes", "", strings.Join(d.AttributeKeys, ", "))
 	if in.VerifyDir != "" {
 		row("verify", "", verifyText(d.Verify))
 	}
 }
 
-// verifyText spells out verify's symbol for a reader without the help text.
+// verifyWords spell out verify's symbols for a reader without its help text.
+var verifyWords = map[string]string{"=": "equal", "*": "differs", "-": "missing from Intercom",
+	"!": "unreadable"}
+
+// verifyText is verify's verdict for the Markdown, symbol first as in
+// verify.txt.
 func verifyText(line string) string {
 	if line == "" {
 		return "not checked"
 	}
-	sym, detail, _ := strings.Cut(line, " ")
-	words := map[string]string{"=": "= equal", "*": "* differs", "-": "- missing from Intercom",
-		"!": "! unreadable"}[sym]
-	if detail == "" {
-		return words
+	sym, _, _ := strings.Cut(line, " ")
+	return sym + " " + verifyCSVText(line)
+}
+
+// verifyCSVText is the verdict in words only: a CSV field starting with "="
+// or "-" would be a formula to a spreadsheet.
+func verifyCSVText(line string) string {
+	if line == "" {
+		return ""
 	}
-	return words + ": " + detail
+	sym, detail, _ := strings.Cut(line, " ")
+	if detail == "" {
+		return verifyWords[sym]
+	}
+	return verifyWords[sym] + ": " + detail
 }
 
 func plural(n int64, noun string) string {
@@ -408,12 +485,38 @@ func partsText(d destination) string {
 	if d.RejectRule != "" {
 		return ""
 	}
-	return plural(d.Parts, "part")
+	if d.Parts == 0 {
+		return "0 parts"
+	}
+	return plural(d.Parts, "part") + " (" + activitiesText(d.PartsBySource) + ")"
+}
+
+// activitiesText lists counts per activity table, "2 emails, 1 phone call",
+// in activityTables order and then any other table by name; zeros are left
+// out, and nothing at all reads "no activities".
+func activitiesText(counts map[string]int64) string {
+	tables := slices.Clone(activityTables)
+	for _, t := range slices.Sorted(maps.Keys(counts)) {
+		if !slices.Contains(tables, t) {
+			tables = append(tables, t)
+		}
+	}
+	var parts []string
+	for _, t := range tables {
+		if n := counts[t]; n > 0 {
+			parts = append(parts, plural(n, cmp.Or(activityNouns[t], t)))
+		}
+	}
+	if len(parts) == 0 {
+		return "no activities"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func sampleCSV(cases []*sampleCase, in SampleInput) [][]string {
 	out := [][]string{{"incidentid", "src_ticketnumber", "src_title", "src_state", "src_status", "src_priority",
-		"src_customer", "src_createdon", "src_modifiedon", "src_emails", "dst_outcome", "dst_title", "dst_state",
+		"src_customer", "src_createdon", "src_modifiedon", "src_emails", "src_phone_calls", "src_tasks",
+		"src_appointments", "dst_outcome", "dst_title", "dst_state",
 		"dst_created_at", "dst_contact", "dst_company", "dst_parts", "dst_custom_attribute_keys",
 		"dst_intercom_id", "dst_rolled_back", "dst_verify"}}
 	for _, c := range cases {
@@ -427,11 +530,21 @@ func sampleCSV(cases []*sampleCase, in SampleInput) [][]string {
 			rolledBack = strconv.FormatBool(d.RolledBack)
 		}
 		out = append(out, []string{c.ID, s.TicketNumber, s.Title, s.State, s.Status, s.Priority, s.Customer,
-			formatTime(s.CreatedOn), formatTime(s.ModifiedOn), strconv.FormatInt(s.Emails, 10), outcome,
+			formatTime(s.CreatedOn), formatTime(s.ModifiedOn), activityCSV(s, "email"),
+			activityCSV(s, "phonecall"), activityCSV(s, "task"), activityCSV(s, "appointment"), outcome,
 			d.Title, d.State, formatUnix(d.CreatedAt), d.Contact, d.Company, parts,
-			strings.Join(d.AttributeKeys, ";"), d.IntercomID, rolledBack, d.Verify})
+			strings.Join(d.AttributeKeys, ";"), d.IntercomID, rolledBack, verifyCSVText(d.Verify)})
 	}
 	return out
+}
+
+// activityCSV is the case's count of one activity table, or "" when the
+// snapshot no longer holds the case.
+func activityCSV(s sourceCase, table string) string {
+	if !s.Found {
+		return ""
+	}
+	return strconv.FormatInt(s.Activities[table], 10)
 }
 
 // Both sides print times the same way, in UTC, so they compare by eye.

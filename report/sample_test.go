@@ -259,14 +259,14 @@ func TestReviewerSampleWriteLogAndVerify(t *testing.T) {
 	tests := []struct {
 		id, intercomID, rolledBack, verify string
 	}{
-		{"inc-001", "ic-101", "false", "="},
-		{"inc-002", "ic-202", "false", "* title,state"}, // failed first, written by a later run
-		{"inc-003", "ic-303", "true", "-"},              // rolled back
-		{"inc-004", "", "", ""},                         // dry run only
-		{"inc-005", "ic-555", "false", "! http_500"},    // rolled back, then created again
-		{"inc-006", "", "", ""},                         // its outcome line is torn
-		{"inc-007", "", "", ""},                         // rejected
-		{"inc-008", "", "", ""},                         // never replayed
+		{"inc-001", "ic-101", "false", "equal"},
+		{"inc-002", "ic-202", "false", "differs: title,state"}, // failed first, written by a later run
+		{"inc-003", "ic-303", "true", "missing from Intercom"}, // rolled back
+		{"inc-004", "", "", ""},                                // dry run only
+		{"inc-005", "ic-555", "false", "unreadable: http_500"}, // rolled back, then created again
+		{"inc-006", "", "", ""},                                // its outcome line is torn
+		{"inc-007", "", "", ""},                                // rejected
+		{"inc-008", "", "", ""},                                // never replayed
 	}
 	for _, tt := range tests {
 		got := csvRecord(t, d, tt.id)
@@ -282,7 +282,7 @@ func TestReviewerSampleWriteLogAndVerify(t *testing.T) {
 		"| id | incident inc-007 | not migrated |",
 		"| verify | — | * differs: title,state |",
 		"| verify | — | ! unreadable: http_500 |",
-		"| messages | 1 email | 1 part |",
+		"| messages | 1 email | 1 part (1 email) |",
 		"| verify | — | not checked |",
 	} {
 		if !strings.Contains(d.Markdown, line) {
@@ -425,4 +425,28 @@ func reviewerSampleOrg(t *testing.T) (snapDir, dbPath string) {
 		t.Fatalf("transform: %v", err)
 	}
 	return snapDir, dbPath
+}
+
+// Both sides of the messages row count the same things: every activity
+// regarding the case, by table, so a case with phone calls does not read
+// as "1 email | 3 parts".
+func TestActivitiesText(t *testing.T) {
+	cases := []struct {
+		counts map[string]int64
+		want   string
+	}{
+		{map[string]int64{"email": 1, "phonecall": 2}, "1 email, 2 phone calls"},
+		{map[string]int64{"appointment": 1, "task": 3, "email": 0}, "3 tasks, 1 appointment"},
+		{map[string]int64{"msdyn_transcript": 2, "email": 2}, "2 emails, 2 msdyn_transcripts"},
+		{nil, "no activities"},
+	}
+	for _, c := range cases {
+		if got := activitiesText(c.counts); got != c.want {
+			t.Errorf("activitiesText(%v) = %q, want %q", c.counts, got, c.want)
+		}
+	}
+	d := destination{Parts: 3, PartsBySource: map[string]int64{"email": 1, "phonecall": 2}}
+	if got := partsText(d); got != "3 parts (1 email, 2 phone calls)" {
+		t.Errorf("partsText = %q", got)
+	}
 }

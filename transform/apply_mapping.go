@@ -31,6 +31,7 @@ func mappingHooks(m *mapping.Mapping, man *manifest) []sqlHook {
 	return []sqlHook{
 		{after: "sql/60_data_attributes.sql", name: "mapping: data attributes and custom tables", run: a.apply},
 		{after: "sql/90_reconciliation.sql", name: "mapping: custom table reconciliation", run: a.reconcile},
+		attachmentRuleHook(m.Attachments),
 	}
 }
 

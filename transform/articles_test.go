@@ -105,6 +105,7 @@ func knowledgeTables() map[string]fixtureTable {
 func withKnowledge() map[string]fixtureTable {
 	tables := sampleTables()
 	maps.Copy(tables, knowledgeTables())
+	maps.Copy(tables, emptyAttachmentTables())
 	return tables
 }
 

@@ -44,8 +44,10 @@
 //     internal notes on its conversation, written by the activity's owner or
 //     else the case owner, ordered with the emails by time; their text holds
 //     the fields Intercom has no place for (direction, duration, due date,
-//     attendees). Activities about an account or contact are out of scope
-//     until contact and company notes are replayed.
+//     attendees). A phone call on no case is a note on its contact
+//     (stage.contact_notes): the regarding contact, else the contact party
+//     on the customer's side of the call; other activities about an account
+//     or contact, and calls with no contact, are out of scope.
 //   - Intercom takes a contact's full name as one field; the first/last split
 //     is kept as contact attributes (sql/30_contacts.sql says how). Fields are
 //     validated before staging by the named rules of sql/15_validation.sql.
@@ -284,7 +286,7 @@ func sqlText(name string) (string, error) {
 
 // stageTables are the tables of schema stage this package builds.
 var stageTables = []string{"admins", "teams", "data_attributes", "companies", "contacts",
-	"conversations", "conversation_parts", "collections", "articles"}
+	"conversations", "conversation_parts", "contact_notes", "collections", "articles", "attachments"}
 
 func stagedCounts(ctx context.Context, conn *sql.Conn) (map[string]int64, error) {
 	out := make(map[string]int64, len(stageTables))

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -29,10 +28,13 @@ import (
 // The transform runs in a child process (this test binary re-executed) so
 // that the peak RSS reported is the transform's alone, not the generator's.
 // D2I_BENCH_PROFILE_DIR, when set, makes the child write a CPU profile there
-// (transform-<cases>.pprof).
+// (transform-<cases>.pprof). D2I_BENCH_DB_DIR, when set, keeps the staging
+// database there (staging-<cases>.duckdb, replaced each run) instead of in a
+// temporary directory, so that two trees' staging can be compared.
 const (
 	benchTransformEnv = "D2I_BENCH_TRANSFORM"
 	benchProfileEnv   = "D2I_BENCH_PROFILE_DIR"
+	benchDBDirEnv     = "D2I_BENCH_DB_DIR"
 
 	// Set by the parent for the child only.
 	childSnapEnv   = "D2I_BENCH_TRANSFORM_SNAP"
@@ -78,7 +80,7 @@ func benchTransform(b *testing.B, org benchOrg) {
 	var wall, cpu float64
 	var dbBytes int64
 	for b.Loop() {
-		dbPath := filepath.Join(b.TempDir(), "staging.duckdb")
+		dbPath := benchDBPath(b, org.cases)
 		res, wall, cpu = runTransformChild(b, snap, dbPath, fmt.Sprint(org.cases))
 		if dbBytes, err = treeBytes(filepath.Dir(dbPath)); err != nil {
 			b.Fatal(err)
@@ -100,6 +102,23 @@ func benchTransform(b *testing.B, org benchOrg) {
 		steps[i] = fmt.Sprintf("%s %.1fs", strings.TrimPrefix(s.File, "sql/"), s.Seconds)
 	}
 	b.Logf("steps: %s", strings.Join(steps, ", "))
+}
+
+// benchDBPath is where the child writes staging: a fresh temporary directory,
+// or $D2I_BENCH_DB_DIR/staging-<cases>.duckdb with any earlier run's files removed.
+func benchDBPath(b *testing.B, cases int) string {
+	dir := os.Getenv(benchDBDirEnv)
+	if dir == "" {
+		return filepath.Join(b.TempDir(), "staging.duckdb")
+	}
+	dir = filepath.Join(dir, fmt.Sprintf("staging-%d", cases))
+	if err := os.RemoveAll(dir); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	return filepath.Join(dir, "staging.duckdb")
 }
 
 // checkStaged fails the benchmark when the transform staged far less than
@@ -130,11 +149,12 @@ func runTransformChild(b *testing.B, snap, dbPath, name string) (transformChildR
 	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), childSnapEnv+"="+snap, childDBEnv+"="+dbPath, childResultEnv+"="+resultPath)
-	var stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	// the child's test failures go to its stdout, so keep both.
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
-		b.Fatalf("transform child: %v\n%s", err, stderr.String())
+		b.Fatalf("transform child: %v\n%s", err, out.String())
 	}
 	wall := time.Since(start).Seconds()
 	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)

@@ -239,7 +239,7 @@ func TestRunRejectsWithReasons(t *testing.T) {
 		"email|e6|email not regarding a case",
 		"email|e7|email not regarding a case",
 		"email|e9|email never sent or received (draft, failed or cancelled)",
-		"phonecall|pc3|activity not regarding a case (notes on users and companies are not migrated yet)",
+		"phonecall|pc3|phone call regarding neither a case nor a contact (notes on companies are not migrated yet)",
 		"queue|q2|private (personal) queue, not a team",
 		"systemuser|u3|application or non-interactive user, not an agent",
 	})

@@ -23,18 +23,50 @@ func SanitizeHTML(s string) string {
 	return strings.TrimSpace(dropEmptyImages(htmlPolicy.Sanitize(s)))
 }
 
-var imgTag = regexp.MustCompile(`<img\b[^>]*>`)
-
 // dropEmptyImages removes <img> tags the policy left without a src (inline
 // cid: and data: images): they would render as broken images. The files
 // themselves travel as attachments.
+//
+// It is a byte scan rather than the regexp `<img\b[^>]*>` it stands for (a
+// test checks they agree): run on every sanitised body of an org, the
+// regexp was 2 % of the whole transform's CPU.
 func dropEmptyImages(s string) string {
-	return imgTag.ReplaceAllStringFunc(s, func(tag string) string {
-		if strings.Contains(tag, " src=") {
-			return tag
+	if !strings.Contains(s, "<img") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	rest := s
+	for {
+		i := strings.Index(rest, "<img")
+		if i < 0 {
+			break
 		}
-		return ""
-	})
+		j := i + len("<img")
+		if j < len(rest) && isWordByte(rest[j]) { // <imgfoo: not an img tag
+			b.WriteString(rest[:j])
+			rest = rest[j:]
+			continue
+		}
+		k := strings.IndexByte(rest[j:], '>')
+		if k < 0 { // unterminated: no tag here or after
+			break
+		}
+		end := j + k + 1
+		b.WriteString(rest[:i])
+		if tag := rest[i:end]; strings.Contains(tag, " src=") {
+			b.WriteString(tag)
+		}
+		rest = rest[end:]
+	}
+	b.WriteString(rest)
+	return b.String()
+}
+
+// isWordByte is \w of Go's regexp (ASCII letters, digits, underscore), which
+// is what \b in the old pattern tested.
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // TextToHTML turns plain text (case descriptions are plain-text Memo columns)

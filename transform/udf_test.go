@@ -1,6 +1,11 @@
 package transform
 
-import "testing"
+import (
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"testing"
+)
 
 func TestBodyHTML(t *testing.T) {
 	tests := []struct{ name, in, want string }{
@@ -23,5 +28,32 @@ func TestBodyHTML(t *testing.T) {
 				t.Errorf("BodyHTML(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// dropEmptyImages must do exactly what the regexp it replaced did, on
+// random mixes of the pieces that matter to it.
+func TestDropEmptyImagesMatchesRegexp(t *testing.T) {
+	imgTag := regexp.MustCompile(`<img\b[^>]*>`)
+	want := func(s string) string {
+		return imgTag.ReplaceAllStringFunc(s, func(tag string) string {
+			if strings.Contains(tag, " src=") {
+				return tag
+			}
+			return ""
+		})
+	}
+	pieces := []string{"<img", "<IMG", "<imgx", "<img_", "<img9", "<img-", " src=", "src=", ">", "<", "a", " ",
+		"\n", "é", "\xff", `alt="x"`, `"`}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 20000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got := dropEmptyImages(s); got != want(s) {
+			t.Fatalf("case %d: dropEmptyImages(%q) = %q, regexp gives %q", n, s, got, want(s))
+		}
 	}
 }

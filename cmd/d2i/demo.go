@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/d2i/d2i/replay"
 	"github.com/d2i/d2i/replay/intercomtest"
@@ -107,7 +108,7 @@ func demo(ctx context.Context, o demoOptions, logger *slog.Logger, progressOut i
 		tables:   demoTables,
 	}
 	if o.omnichannel { // read, not yet migrated: they show in the snapshot for a look
-		res.tables = append(slices.Clone(demoTables), "annotation", "msdyn_ocliveworkitem", "msdyn_ocsession",
+		res.tables = append(slices.Clone(demoTables), "msdyn_ocliveworkitem", "msdyn_ocsession",
 			"msdyn_transcript", "msdyn_ocrecording")
 	}
 	if err := prepareDemoDir(o.out); err != nil {
@@ -204,7 +205,7 @@ func (r *demoResult) migrate(ctx context.Context, emu *emulators, workers int, l
 	replayProgress := newStepProgress(progressOut, "replay", logger)
 	r.replay, err = replay.Run(ctx, replay.Config{
 		DBPath: r.staging, BaseURL: emu.intercom.URL, Token: emu.token, LogDir: r.logDir,
-		Workers: workers, Logger: logger, Progress: replayProgress.update,
+		Workers: workers, Tag: replay.DefaultTag, Logger: logger, Progress: replayProgress.update,
 	})
 	replayProgress.finish()
 	if err != nil {
@@ -233,8 +234,11 @@ Emulators stay up until Ctrl-C; they accept any credentials:
   Intercom   %s
 
   export D2I_INTERCOM_TOKEN=anything
-  d2i rollback --log-dir %s --intercom-url %s
-`, r.emulators.dataverse.URL, r.emulators.intercom.URL, r.logDir, r.emulators.intercom.URL)
+  d2i verify --db %[3]s --log-dir %[4]s --intercom-url %[2]s --out %[5]s
+  d2i report --db %[3]s --log-dir %[4]s --verify-dir %[5]s --out %[6]s
+  d2i rollback --log-dir %[4]s --intercom-url %[2]s
+`, r.emulators.dataverse.URL, r.emulators.intercom.URL, r.staging, r.logDir,
+		filepath.Join(filepath.Dir(r.reports), "verify"), r.reports)
 	<-ctx.Done()
 	return nil
 }
@@ -261,7 +265,13 @@ func (r *demoResult) print(w io.Writer) {
 		r.snapshot, r.staging, r.logDir, filepath.Join(r.reports, report.IndexFile))
 
 	if len(r.reconciliation) > 0 {
-		fmt.Fprintf(w, "  %-34s %9s %8s %7s %8s %7s %8s  %s\n",
+		// The label column is as wide as its longest label (fmt pads by
+		// runes), so long table names do not push their row out of line.
+		width := len("source → object")
+		for _, row := range r.reconciliation {
+			width = max(width, utf8.RuneCountInString(row.SourceTable+" → "+row.Object))
+		}
+		fmt.Fprintf(w, "  %-*s %9s %8s %7s %8s %7s %8s  %s\n", width,
 			"source → object", "snapshot", "staged", "merged", "rejected", "out", "written", "balanced")
 		for _, row := range r.reconciliation {
 			written := "-"
@@ -272,7 +282,7 @@ func (r *demoResult) print(w io.Writer) {
 			if !row.OK() {
 				mark = "✗"
 			}
-			fmt.Fprintf(w, "  %-34s %9d %8d %7d %8d %7d %8s  %s\n", row.SourceTable+" → "+row.Object, row.SnapshotRows,
+			fmt.Fprintf(w, "  %-*s %9d %8d %7d %8d %7d %8s  %s\n", width, row.SourceTable+" → "+row.Object, row.SnapshotRows,
 				row.Staged, row.Merged, row.Rejected, row.OutOfScope, written, mark)
 		}
 		fmt.Fprintln(w)

@@ -15,6 +15,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/d2i/d2i/replay"
+	"github.com/d2i/d2i/report"
 )
 
 // TestDemoEndToEnd runs the whole migration on a small generated org and
@@ -202,4 +203,36 @@ func stagedBodyExcerpts(t *testing.T, staging string) []string {
 		t.Fatal("no staged body to look for")
 	}
 	return out
+}
+
+// The demo's summary table keeps its columns in line however long a
+// "source → object" label is (knowledgearticlescategories → article_collections).
+func TestDemoPrintAlignsColumns(t *testing.T) {
+	written := int64(3)
+	res := &demoResult{reconciliation: []report.Row{
+		{SourceTable: "account", Object: "companies", SnapshotRows: 3, Staged: 3, Conserved: true, Written: &written},
+		{SourceTable: "knowledgearticlescategories", Object: "article_collections", SnapshotRows: 70,
+			OutOfScope: 70, Conserved: true},
+	}}
+	var out strings.Builder
+	res.print(&out)
+	// The last column (the header's "balanced", each row's mark) must start
+	// at the same rune offset on every line of the table.
+	col, lines := -1, 0
+	for _, line := range strings.Split(out.String(), "\n") {
+		if !strings.Contains(line, " → ") {
+			continue
+		}
+		lines++
+		last := []rune(strings.TrimRight(line, " "))
+		start := len(last) - len([]rune(strings.Fields(line)[len(strings.Fields(line))-1]))
+		if col < 0 {
+			col = start
+		} else if start != col {
+			t.Errorf("last column starts at %d, the header's at %d:\n%s", start, col, out.String())
+		}
+	}
+	if lines != 3 {
+		t.Fatalf("want a header and 2 rows, got %d lines:\n%s", lines, out.String())
+	}
 }

@@ -43,8 +43,8 @@ rollback took back; --verify-dir adds what 'd2i verify' read back equal.`, stdou
 		fmt.Sprintf("conversations in the reviewer's sample (%d-%d)", report.MinSampleSize, report.MaxSampleSize))
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the reviewer's sample: the same seed picks the same conversations")
 	fs.IntVar(&o.rate, "rate", replay.DefaultRatePerMinute, "requests per minute the replay plan assumes")
-	fs.Int64Var(&o.capMB, "attachment-cap-mb", report.DefaultAttachmentCapBytes>>20,
-		"attachments larger than this (MiB) are listed as channel assets")
+	fs.Int64Var(&o.capMB, "attachment-cap-mb", 0,
+		"attachments larger than this (MiB) are listed as channel assets (default: the mapping file's cap that transform applied)")
 	o.log.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -75,8 +75,8 @@ func (o reportOptions) validate() error {
 	if o.db == "" || o.out == "" {
 		return usagef("--db and --out are required")
 	}
-	if o.rate <= 0 || o.capMB <= 0 {
-		return usagef("--rate and --attachment-cap-mb must be positive")
+	if o.rate <= 0 || o.capMB < 0 {
+		return usagef("--rate must be positive and --attachment-cap-mb not negative")
 	}
 	if err := requireFile(o.db, "run 'd2i transform' first"); err != nil {
 		return err
@@ -108,7 +108,12 @@ func buildReport(ctx context.Context, cfg report.Config) (*report.Result, error)
 		if err != nil {
 			return nil, fmt.Errorf("read write logs in %s: %w", cfg.LogDir, err)
 		}
-		cfg.Written, cfg.RolledBack = writtenBySource(counts)
+		// Logs of dry runs only (or none) mean nothing reached Intercom yet:
+		// the reconciliation then says "not replayed" instead of failing
+		// every row as 0 of N written.
+		if liveOps(counts) {
+			cfg.Written, cfg.RolledBack = writtenBySource(counts)
+		}
 	}
 	if cfg.Plan != nil {
 		plan, err := planInput(ctx, cfg.DBPath, cfg.LogDir, cfg.Plan.RatePerMinute)
@@ -118,6 +123,18 @@ func buildReport(ctx context.Context, cfg report.Config) (*report.Result, error)
 		cfg.Plan = plan
 	}
 	return report.Build(ctx, cfg)
+}
+
+// liveOps says whether the write logs record any op that was sent for real.
+func liveOps(c *replay.LogCounts) bool {
+	for _, m := range []map[string]int{c.Written, c.Existing, c.Failed, c.Undone} {
+		for _, n := range m {
+			if n > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // writtenBySource turns the write log's counts into the reconciliation's:
@@ -153,13 +170,13 @@ func writtenBySource(c *replay.LogCounts) (written, rolledBack map[string]int64)
 	return written, rolledBack
 }
 
-// planInput runs replay's planner over the staging database. A plan that
-// stops (an unmatched admin) is still a plan worth reading; the stop itself
-// is replay's to report, so it is logged here, not returned.
+// planInput runs replay's planner over the staging database: once for the
+// whole migration, which the plan's table shows before and after replay
+// alike, and, given write logs, once more for what a rerun would still send.
 func planInput(ctx context.Context, db, logDir string, rate int) (*report.PlanInput, error) {
-	p, err := replay.Plan(ctx, replay.PlanConfig{DBPath: db, RatePerMinute: rate, LogDir: logDir})
-	if p == nil {
-		return nil, fmt.Errorf("replay plan: %w", err)
+	p, err := runPlan(ctx, db, "", rate)
+	if err != nil {
+		return nil, err
 	}
 	in := &report.PlanInput{Staging: filepath.Base(db), RatePerMinute: p.RatePerMinute,
 		OtherReads: int64(p.WorkspaceReads), Duration: p.Duration, Checklist: p.Checklist}
@@ -167,8 +184,30 @@ func planInput(ctx context.Context, db, logDir string, rate int) (*report.PlanIn
 		in.Kinds = append(in.Kinds, report.PlanKind{Kind: k.Kind, Records: int64(k.Objects),
 			Writes: int64(k.Writes), Reads: int64(k.Reads), Duration: k.Duration})
 	}
+	if logDir != "" {
+		rest, err := runPlan(ctx, db, logDir, rate)
+		if err != nil {
+			return nil, err
+		}
+		in.Remaining = &report.PlanRemaining{LogDir: filepath.Base(logDir),
+			Requests: int64(rest.Requests), Duration: rest.Duration}
+	}
+	return in, nil
+}
+
+// runPlan is one replay.Plan. A plan that stops (an unmatched admin) is
+// still a plan worth reading; the stop itself is replay's to report, so it
+// is logged here, not returned.
+func runPlan(ctx context.Context, db, logDir string, rate int) (*replay.PlanSummary, error) {
+	// The plan assumes replay's default tag (the --tag flag's default), so
+	// that it counts the tag requests a default replay sends.
+	p, err := replay.Plan(ctx, replay.PlanConfig{DBPath: db, RatePerMinute: rate, LogDir: logDir,
+		Tag: replay.DefaultTag})
+	if p == nil {
+		return nil, fmt.Errorf("replay plan: %w", err)
+	}
 	if err != nil {
 		slog.Default().Warn("replay plan stops early", "err", err)
 	}
-	return in, nil
+	return p, nil
 }

@@ -17,12 +17,13 @@ import (
 // cases, contacts, companies and their activities reads, the knowledge base
 // (help-center collections and articles), and the small
 // configuration tables the admin inventories read (flows, SLAs,
-// entitlements, queue members). Attachments are left out to keep the demo
-// quick; 'd2i snapshot' reads them by default.
+// entitlements, queue members), and notes and e-mail attachments, so that
+// the demo sends files (a dozen on one e-mail, one over the 10 MB cap, one
+// with an unsafe name).
 var demoTables = []string{"account", "contact", "incident", "email", "activityparty", "systemuser", "queue",
 	"queueitem", "phonecall", "task", "appointment", "queuemembership", "workflow", "sla", "slaitem",
 	"slakpiinstance", "entitlement", "entitlementchannel", "languagelocale", "category", "knowledgearticle",
-	"knowledgearticlescategories"}
+	"knowledgearticlescategories", "annotation", "activitymimeattachment"}
 
 type snapshotOptions struct {
 	orgURL         string

@@ -1,7 +1,6 @@
 package intercomtest
 
 import (
-	"fmt"
 	"maps"
 	"net/http"
 	"strings"
@@ -32,9 +31,8 @@ func (s *Server) authorJSON(typ, id string) map[string]any {
 
 func (s *Server) partJSON(p Part) map[string]any {
 	att := []any{}
-	for i := range p.Attachments {
-		att = append(att, map[string]any{"type": "upload", "name": fmt.Sprintf("attachment-%d", i+1),
-			"url": fmt.Sprintf("https://intercomtest.invalid/parts/%s/%d", p.ID, i+1)})
+	for i, f := range p.Files {
+		att = append(att, f.json(p.ID, i+1))
 	}
 	var assigned any
 	if p.AssignedToID != "" {
@@ -241,17 +239,17 @@ func (s *Server) replyConversation(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	n, e := countAttachments(c.body)
+	files, e := s.attachments(c.body)
 	if e != nil {
 		return nil, e
 	}
 	if str(c.body, "type") == "admin" {
-		return s.adminReply(c, cv, n)
+		return s.adminReply(c, cv, files)
 	}
-	return s.contactReply(c, cv, n)
+	return s.contactReply(c, cv, files)
 }
 
-func (s *Server) adminReply(c *call, cv *Conversation, attachments int) (any, *apiError) {
+func (s *Server) adminReply(c *call, cv *Conversation, files []File) (any, *apiError) {
 	adminID := str(c.body, "admin_id")
 	if _, ok := s.st.admin(adminID); !ok {
 		return nil, notFound("Resource Not Found")
@@ -267,7 +265,7 @@ func (s *Server) adminReply(c *call, cv *Conversation, attachments int) (any, *a
 		return nil, errf(http.StatusBadRequest, "parameter_not_found", "Body is required")
 	}
 	p := Part{PartType: mt, Body: body, AuthorType: "admin", AuthorID: adminID,
-		Attachments: attachments, CreatedAt: timestamp(c, "created_at")}
+		Attachments: len(files), Files: files, CreatedAt: timestamp(c, "created_at")}
 	notifies := mt != "note" && !s.skipsNotifications(c)
 	if notifies {
 		p.NotifiedAt = c.now.Unix()
@@ -286,7 +284,7 @@ func (s *Server) skipsNotifications(c *call) bool {
 	return skip && (c.version >= "2.15" || s.opts.SkipNotificationsOn214)
 }
 
-func (s *Server) contactReply(c *call, cv *Conversation, attachments int) (any, *apiError) {
+func (s *Server) contactReply(c *call, cv *Conversation, files []File) (any, *apiError) {
 	var ct *Contact
 	switch {
 	case has(c.body, "intercom_user_id"):
@@ -306,7 +304,7 @@ func (s *Server) contactReply(c *call, cv *Conversation, attachments int) (any, 
 		cv.State = "open" // a contact reply reopens a closed conversation
 	}
 	p := Part{PartType: "comment", Body: str(c.body, "body"), AuthorType: ct.Role,
-		AuthorID: ct.ID, Attachments: attachments, CreatedAt: timestamp(c, "created_at")}
+		AuthorID: ct.ID, Attachments: len(files), Files: files, CreatedAt: timestamp(c, "created_at")}
 	return s.addPart(c, cv, p), nil
 }
 

@@ -76,7 +76,7 @@ func TestArticlesCreateTranslateDelete(t *testing.T) {
 		status     int
 		code, text string
 	}{
-		{"no author", map[string]any{"title": "T"}, 400, "parameter_invalid", "author_id"}, // OpenAPI: required
+		{"no author", map[string]any{"title": "T"}, 400, "parameter_not_found", "author_id"}, // OpenAPI: required
 		{"author not a teammate", map[string]any{"title": "T", "author_id": 12345}, 400, "parameter_invalid", "teammate"},
 		{"nested list", map[string]any{"title": "T", "author_id": mustInt(t, author),
 			"body": "<ul><li>a<ul><li>b</li></ul></li></ul>"}, 400, "parameter_invalid", "Nested lists"},

@@ -109,6 +109,10 @@ type Options struct {
 	// MaxCollectionDepth caps how deep help-center collections nest; 0 is no cap. No
 	// limit is documented (spec §13), so tests choose one.
 	MaxCollectionDepth int
+	// MaxAttachmentBytes refuses an attachment_files entry whose decoded data is
+	// larger; 0 is no cap. Intercom documents no size limit (spec §16), so the
+	// cap is the test's choice.
+	MaxAttachmentBytes int64
 
 	// FailEveryN answers every Nth authenticated request with a 5xx before it is
 	// processed (nothing committed). 0 disables.

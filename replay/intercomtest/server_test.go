@@ -165,6 +165,37 @@ func TestValidation(t *testing.T) {
 	}
 }
 
+// A required field left out is parameter_not_found, as Intercom answers it
+// ("Name is a required parameter."); a wrong value stays parameter_invalid.
+func TestValidationMissingRequired(t *testing.T) {
+	s := newTestServer(t, Options{Validate: true})
+	cid := createContact(t, s, map[string]any{"email": "a@example.com"})
+	tests := []struct {
+		name     string
+		path     string
+		body     map[string]any
+		wantCode string
+	}{
+		{"conversation without body", "/conversations",
+			map[string]any{"from": map[string]any{"type": "user", "id": cid}}, "parameter_not_found"},
+		{"conversation without from.id", "/conversations",
+			map[string]any{"from": map[string]any{"type": "user"}, "body": "x"}, "parameter_not_found"},
+		{"data attribute without name", "/data_attributes",
+			map[string]any{"model": "contact", "data_type": "string"}, "parameter_not_found"},
+		{"conversation body of wrong type", "/conversations",
+			map[string]any{"from": map[string]any{"type": "user", "id": cid}, "body": 42}, "parameter_invalid"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := do(t, s, "POST", tc.path, "2.14", tc.body)
+			code, msg := errCode(r)
+			if r.status != 400 || code != tc.wantCode || !strings.Contains(msg, "OpenAPI") {
+				t.Errorf("got %d %s %q, want 400 %s from the OpenAPI check", r.status, code, msg, tc.wantCode)
+			}
+		})
+	}
+}
+
 // TestLoosenings: every entry still finds its defect in both descriptions.
 func TestLoosenings(t *testing.T) {
 	for _, v := range []string{"2.14", "2.16"} {

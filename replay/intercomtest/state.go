@@ -51,6 +51,7 @@ type Part struct {
 	AssignedToType       string // admin | team, for assignment parts
 	AssignedToID         string
 	Attachments          int
+	Files                []File // attachment_files and attachment_urls as stored (attachments.go)
 	CreatedAt, UpdatedAt int64
 	NotifiedAt           int64
 }

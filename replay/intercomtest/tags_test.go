@@ -66,7 +66,7 @@ func TestTagsErrors(t *testing.T) {
 	}{
 		{"unknown tag on contact", "POST", "/contacts/" + contact + "/tags", map[string]any{"id": "9999"}, 404, "tag_not_found"},
 		{"unknown contact", "POST", "/contacts/6762f0cd1bb69f9f2193bb7c/tags", map[string]any{"id": tag}, 404, "not_found"},
-		{"conversation tag without admin", "POST", "/conversations/" + conv + "/tags", map[string]any{"id": tag}, 400, "parameter_invalid"},
+		{"conversation tag without admin", "POST", "/conversations/" + conv + "/tags", map[string]any{"id": tag}, 400, "parameter_not_found"},
 		{"conversation tag by unknown admin", "POST", "/conversations/" + conv + "/tags",
 			map[string]any{"id": tag, "admin_id": "1"}, 404, "admin_not_found"},
 		{"unknown company", "POST", "/tags", map[string]any{"name": "T", "companies": []any{map[string]any{"company_id": "nope"}}},

@@ -3,6 +3,7 @@ package intercomtest
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -79,8 +80,23 @@ func validateRequest(r *http.Request, version, method, path string) *apiError {
 		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
 	}
 	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
-		return invalid("intercomtest: request does not match OpenAPI %s for %s %s: %v",
-			version, method, path, err)
+		e := invalid("intercomtest: request does not match OpenAPI %s for %s %s: %v", version, method, path, err)
+		if missingRequired(err) {
+			e.code = "parameter_not_found"
+		}
+		return e
 	}
 	return nil
+}
+
+// missingRequired tells a request that leaves out a required parameter,
+// body or body field, which Intercom answers with 400 parameter_not_found
+// (spec §13 "Name is a required parameter.", §8 "company not specified";
+// codes in §4), from one whose values are wrong (parameter_invalid).
+func missingRequired(err error) bool {
+	if errors.Is(err, openapi3filter.ErrInvalidRequired) {
+		return true
+	}
+	var se *openapi3.SchemaError
+	return errors.As(err, &se) && se.SchemaField == "required"
 }

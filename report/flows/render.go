@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	mdcell "github.com/d2i/d2i/report/internal/cell"
 )
 
 // emailAddress finds addresses that flow authors type into filters, step
@@ -83,10 +85,22 @@ func writeEntry(b *strings.Builder, e Entry) {
 	}
 	b.WriteString("\n| # | Step | Type | Connector | Operation | Table | Writes |\n")
 	b.WriteString("|---|---|---|---|---|---|---|\n")
-	for i, a := range e.Actions {
+	for i, a := range e.Actions[:min(len(e.Actions), MaxListedSteps)] {
 		row(b, strconv.Itoa(i+1), a.Path, a.Type, a.Connector, a.OperationID, actionTable(a), writes(a))
 	}
+	if more := len(e.Actions) - MaxListedSteps; more > 0 {
+		fmt.Fprintf(b, "\n%d more steps are not listed; the flow's own definition has them all.\n", more)
+	}
 }
+
+// MaxListedSteps bounds one process's step table: a generated flow can
+// hold hundreds of thousands of actions, and a report of megabytes per
+// flow helps nobody. Connectors and the cases flag still count every step.
+const MaxListedSteps = 500
+
+// maxCSVField keeps a CSV field within what a spreadsheet cell holds
+// (32,767 characters in Excel), with room for the "more" note.
+const maxCSVField = 32000
 
 func writeRules(b *strings.Builder) {
 	b.WriteString("\n## Recommendation rules\n\n")
@@ -112,12 +126,9 @@ func row(b *strings.Builder, cells ...string) {
 	b.WriteString("\n")
 }
 
-// cell makes a value safe for one Markdown table cell or list line.
-func cell(s string) string {
-	s = Mask(s)
-	s = strings.NewReplacer("|", `\|`, "\r\n", " ", "\n", " ", "\r", " ").Replace(s)
-	return strings.TrimSpace(s)
-}
+// cell makes a value safe for one Markdown table cell or list line, with
+// e-mail addresses masked.
+func cell(s string) string { return mdcell.Markdown(Mask(s)) }
 
 func actionTable(a Action) string {
 	if a.Regarding != "" {
@@ -176,13 +187,23 @@ func CSV(entries []Entry) string {
 	return buf.String()
 }
 
+// stepList stops before maxCSVField characters and says how many steps
+// it left out.
 func stepList(as []Action) string {
-	parts := make([]string, len(as))
+	var b strings.Builder
 	for i, a := range as {
-		parts[i] = a.Path
+		step := a.Path
 		if a.Connector != "" || a.OperationID != "" {
-			parts[i] += "[" + a.Connector + ":" + a.OperationID + "]"
+			step += "[" + a.Connector + ":" + a.OperationID + "]"
 		}
+		if b.Len()+len(step) > maxCSVField {
+			fmt.Fprintf(&b, "; … %d more steps", len(as)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(step)
 	}
-	return strings.Join(parts, "; ")
+	return b.String()
 }

@@ -33,6 +33,15 @@ attachments as (
         body__error as error
     from {{activitymimeattachment}}
 ),
+-- how transform sent a file over the cap (staging without stage.attachments: unknown).
+sent as (
+    select source_table, source_id,
+        'sent split into ' || max(chunk_count) || ' numbered parts on ' || any_value(part_source_table)
+            || ' ' || any_value(part_source_id) as how
+    from {{staged_attachments}}
+    group by source_table, source_id
+    having max(chunk_count) > 1
+),
 assets as (
     select 'recording' as kind, 'msdyn_ocrecording' as source_table, msdyn_ocrecordingid as source_id,
         msdyn_name as file_name, msdyn_recording__size as size_bytes,
@@ -46,6 +55,9 @@ assets as (
         'msdyn_ocliveworkitem', t._msdyn_liveworkitemidid_value
     from {{transcript}} t
     left join notes n on n.owner_table = 'msdyn_transcript' and n.owner_id = t.msdyn_transcriptid
+    -- a transcript whose messages became conversation parts is not left behind.
+    where t.msdyn_transcriptid not in (select source_id from {{out_of_scope}}
+        where source_table = 'msdyn_transcript' and reason like 'consumed:%')
     union all
     select 'chat_file', 'annotation', annotationid, filename, size_bytes,
         coalesce('download failed: ' || error, 'file shared in an Omnichannel conversation'), null,
@@ -53,20 +65,47 @@ assets as (
     from notes
     where owner_table = 'msdyn_ocliveworkitem'
     union all
+    -- a file a transcript message names whose note the snapshot lacks.
+    select 'chat_file', 'msdyn_transcript', f.message_id || '/' || coalesce(f.file_id, f.file_name, ''),
+        f.file_name, null::bigint,
+        'file shared in an Omnichannel chat: its transcript names it, the snapshot holds no note with it',
+        null, 'msdyn_ocliveworkitem', f.item_id
+    from {{omnichannel_files}} f
+    where f.annotationid is null or f.annotationid not in (select annotationid from notes)
+    union all
     {{phonecall_links}}
     union all
-    select case when error is not null then 'attachment_failed' else 'attachment_over_cap' end,
-        'annotation', annotationid, filename, size_bytes,
-        coalesce('download failed: ' || error, 'larger than the cap'), null, owner_table, owner_id
-    from notes
-    where coalesce(owner_table, '') not in ('msdyn_transcript', 'msdyn_ocliveworkitem')
-        and (error is not null or size_bytes > {{cap}})
+    select case when n.error is not null then 'attachment_failed' else 'attachment_over_cap' end,
+        'annotation', n.annotationid, n.filename, n.size_bytes,
+        coalesce('download failed: ' || n.error, 'larger than the cap' || coalesce(': ' || sent.how, '')),
+        null, n.owner_table, n.owner_id
+    from notes n
+    left join sent on sent.source_table = 'annotation' and sent.source_id = n.annotationid
+    where coalesce(n.owner_table, '') not in ('msdyn_transcript', 'msdyn_ocliveworkitem')
+        and (n.error is not null or n.size_bytes > {{cap}})
     union all
-    select case when error is not null then 'attachment_failed' else 'attachment_over_cap' end,
-        'activitymimeattachment', activitymimeattachmentid, filename, size_bytes,
-        coalesce('download failed: ' || error, 'larger than the cap'), null, owner_table, owner_id
-    from attachments
-    where error is not null or size_bytes > {{cap}}
+    select case when a.error is not null then 'attachment_failed' else 'attachment_over_cap' end,
+        'activitymimeattachment', a.activitymimeattachmentid, a.filename, a.size_bytes,
+        coalesce('download failed: ' || a.error, 'larger than the cap' || coalesce(': ' || sent.how, '')),
+        null, a.owner_table, a.owner_id
+    from attachments a
+    left join sent on sent.source_table = 'activitymimeattachment' and sent.source_id = a.activitymimeattachmentid
+    where a.error is not null or a.size_bytes > {{cap}}
+    union all
+    -- files transform rejected for another reason than a failed download.
+    select 'attachment_failed', r.source_table, r.source_id, a.filename, a.size_bytes, r.reason, null,
+        a.owner_table, a.owner_id
+    from {{attachment_rejects}} r
+    join attachments a on a.activitymimeattachmentid = r.source_id
+    where r.rule <> 'download_failed'
+    union all
+    -- files of notes on contacts and accounts, which are not migrated yet.
+    select 'attachment_not_migrated', 'annotation', n.annotationid, n.filename, n.size_bytes,
+        'note on a ' || n.owner_table || ': notes on users and companies are not migrated yet', null,
+        n.owner_table, n.owner_id
+    from notes n
+    where n.owner_table in ('contact', 'account') and n.error is null and coalesce(n.size_bytes, 0) > 0
+        and n.size_bytes <= {{cap}}
 ),
 located as (
     select a.*,
@@ -96,7 +135,9 @@ select
     coalesce(c.source_id, ct.survivor_id, co.source_id, ad.source_id) as lands_on_id
 from located l
 left join {{incident}} i on i.incidentid = l.case_id
-left join {{conversations}} c on c.source_id = l.case_id
+-- an Omnichannel conversation on no case is a conversation of its own.
+left join {{conversations}} c on c.source_id = coalesce(l.case_id,
+    case when l.owner_table = 'msdyn_ocliveworkitem' then l.owner_id end)
 left join contact_ids ct on l.owner_table = 'contact' and ct.contact_id = l.owner_id
 left join {{companies}} co on l.owner_table = 'account' and co.source_id = l.owner_id
 left join {{admins}} ad on l.owner_table = 'systemuser' and ad.source_id = l.owner_id

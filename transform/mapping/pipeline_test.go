@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -118,6 +120,35 @@ func TestProposeSampleOrg(t *testing.T) {
 	}
 	if _, ok := byColumn["contact.fullname"]; ok {
 		t.Error("a standard column was proposed")
+	}
+	checkEnabledColumns(t, m.DataAttributes)
+}
+
+// checkEnabledColumns: the sample org's metadata is the real one
+// (sampleorg/metadata, from testdata/real/metadata), where Dataverse flags
+// Microsoft's columns custom too, with a first-party prefix or none. Only
+// the columns with a customer's publisher prefix may be switched on.
+func checkEnabledColumns(t *testing.T, attrs []mapping.DataAttribute) {
+	t.Helper()
+	var enabled []string
+	proposed := map[string]bool{}
+	for _, a := range attrs {
+		proposed[a.SourceTable+"."+a.SourceColumn] = true
+		if a.Enabled {
+			enabled = append(enabled, a.SourceTable+"."+a.SourceColumn)
+		}
+	}
+	sort.Strings(enabled)
+	want := []string{"contact.cra05_calculated1", "contact.new_loyaltytier", "incident.new_productserial"}
+	if !slices.Equal(enabled, want) {
+		t.Errorf("enabled columns = %v, want %v", enabled, want)
+	}
+	// flagged custom by Dataverse, Microsoft's all the same: proposed, off.
+	for _, c := range []string{"incident.caseage", "incident.nextsla", "incident.lastinteraction",
+		"incident.deactivatedon", "incident.msdyn_casesentiment", "contact.adx_identity_username"} {
+		if !proposed[c] {
+			t.Errorf("%s not proposed (switched off)", c)
+		}
 	}
 }
 

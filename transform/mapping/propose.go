@@ -169,11 +169,34 @@ func valueMap(labels map[int32]string) []ValueMap {
 	return out
 }
 
-// microsoftPrefixes are publisher prefixes of Microsoft's own solutions
+// firstPartyPrefixes are publisher prefixes of Microsoft's own solutions
 // (portals, Customer Insights, marketing...): custom by Dataverse's flag, but
-// rarely what a help desk wants in Intercom.
-var microsoftPrefixes = []string{"adx_", "msdyn_", "msdyncrm_", "mspp_", "msa_", "msfp_", "msdynce_",
-	"mserp_"}
+// rarely what a help desk wants in Intercom. Twin of firstPartyPrefixes in
+// snapshot/discover.go (transform may not import snapshot): keep both lists
+// the same.
+var firstPartyPrefixes = []string{
+	"msdyn_", "msdynce_", "msdynmkt_", "msdyncrm_", "msfp_", "mspp_", "adx_", "mspcat_",
+	"msft_", "msevtmgt_", "msa_", "mserp_", "msgp_", "msbi_", "msnfp_", "msiot_", "cdm_",
+}
+
+// customerMade says whether a column carries a publisher prefix that is not
+// Microsoft's. IsCustomAttribute alone is not enough (spec §9.4): Microsoft
+// solutions flag their own columns custom, some with a first-party prefix
+// (msdyn_casesentiment), some with none at all (caseage, nextsla), while a
+// customer's column always starts with its publisher's prefix (new_,
+// cr123_). Twin of customerMade in snapshot/scope.go.
+func customerMade(name string) bool {
+	prefix, _, ok := strings.Cut(name, "_")
+	if !ok || prefix == "" {
+		return false
+	}
+	for _, p := range firstPartyPrefixes {
+		if strings.HasPrefix(name, p) {
+			return false
+		}
+	}
+	return true
+}
 
 // secretWords mark columns that look like credentials, which never belong in Intercom.
 var secretWords = []string{"password", "passwordhash", "securitystamp", "secret", "token"}
@@ -184,10 +207,8 @@ func disabledReason(name string) string {
 			return "off: looks like a credential"
 		}
 	}
-	for _, p := range microsoftPrefixes {
-		if strings.HasPrefix(name, p) {
-			return "off: column of a Microsoft solution, not the org's own; enable if wanted"
-		}
+	if !customerMade(name) {
+		return "off: column of a Microsoft solution, not the org's own; enable if wanted"
 	}
 	return ""
 }

@@ -59,9 +59,10 @@ func (m *Mapping) sections() []section {
 			systemuser id with a different admin email.`,
 			map[string]any{"admins": m.Admins}},
 		{"attachments", `
-			Attachments larger than max_bytes are not uploaded. over_limit: split sends
-			the message with a note naming each file left behind; list only lists them in
-			the reconciliation report.`,
+			Attachments larger than max_bytes (Intercom documents no limit: this is our
+			own cap). over_limit: split sends them in numbered parts of at most max_bytes
+			(name.ext.part1of3, ...); list leaves them behind, listed in the channel-asset
+			report.`,
 			map[string]any{"attachments": m.Attachments}},
 		{"taxonomy", `
 			Subject and category trees deeper than max_depth (Intercom's collection nesting

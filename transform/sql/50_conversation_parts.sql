@@ -2,6 +2,10 @@
 -- email_rows regarding a case, with authors from activityparty_rows (senders),
 -- contact_map, stage.admins and stage.conversations. Emails about anything
 -- else, and all activityparty rows (consumed here), are counted out of scope.
+--
+-- Bodies are the bulk of the org (a million HTML emails), so the fate tables
+-- carry ids only and an email is sanitised once, and only when it is staged:
+-- drafts, out-of-scope and rejected emails never reach the sanitiser.
 
 -- the sender party of each email (participationtypemask 1); the smallest id if several.
 create or replace temp table email_sender as
@@ -17,8 +21,6 @@ group by _activityid_value;
 create or replace temp table email_resolved as
 select
     e.activityid,
-    e.description,
-    e.subject,
     e._regardingobjectid_value as incidentid,
     coalesce(e.directioncode, true) as outgoing,
     coalesce(e.actualend, e.senton, e.createdon) as sent_at,
@@ -51,7 +53,6 @@ left join stage.admins sa on sa.source_id = s.party_id and s.party_type = 'syste
 create or replace temp table email_fate as
 select
     r.*,
-    coalesce(nullif(body_html(r.description), ''), nullif(text_to_html(r.subject), '')) as body,
     case
         when r.parent_fate is not null then r.parent_fate
         when r.outgoing and r.admin_source_id is null then 'no_admin'
@@ -59,38 +60,48 @@ select
 from email_resolved r;
 
 -- the parts this file contributes; 58_parts_order.sql orders them together
--- with the activity notes of 55_activity_notes.sql.
+-- with the activity notes of 55_activity_notes.sql. The body is sanitised
+-- here, once, straight into the part; an email that has neither body nor
+-- subject is noted in email_empty and taken out again.
 create or replace temp table part_candidates as
 select
     'email' as source_table,
-    activityid as source_id,
-    conversation_source_id,
-    conversation_ord,
-    case when outgoing then 'admin' else 'contact' end as author_type,
-    contact_source_id,
-    admin_source_id,
+    f.activityid as source_id,
+    f.conversation_source_id,
+    f.conversation_ord,
+    case when f.outgoing then 'admin' else 'contact' end as author_type,
+    f.contact_source_id,
+    f.admin_source_id,
     'comment' as message_type,
-    body,
-    sent_at
-from email_fate
-where fate is null and body is not null;
+    coalesce(nullif(body_html(e.description), ''), nullif(text_to_html(e.subject), '')) as body,
+    f.sent_at
+from email_fate f
+join email_rows e on e.activityid = f.activityid
+where f.fate is null;
+
+create or replace temp table email_empty as
+select source_id as activityid from part_candidates where body is null;
+
+delete from part_candidates where body is null;
 
 insert into reports.notes
 select 'conversation_parts', 'email', activityid,
     'sender has no partyid: attributed to the conversation contact (address used: '
         || coalesce(address_used, 'none') || ')'
 from email_fate
-where fate is null and body is not null and sender_unresolved and not outgoing
+where fate is null and sender_unresolved and not outgoing
+    and activityid not in (select activityid from email_empty)
 order by activityid;
 
 insert into reports.notes
 select 'conversation_parts', 'email', activityid,
     'sender is not a migrated agent: attributed to the case owner'
-from email_fate
-where fate is null and body is not null and outgoing and admin_source_id is not null
+from email_fate f
+where fate is null and outgoing and admin_source_id is not null
+    and activityid not in (select activityid from email_empty)
     and not exists (
         select 1 from email_sender e join stage.admins a on a.source_id = e.party_id
-        where e.activityid = email_fate.activityid)
+        where e.activityid = f.activityid)
 order by activityid;
 
 create table rejects.conversation_parts as
@@ -105,8 +116,8 @@ select
         else 'email has neither body nor subject'
     end as reason,
     incidentid as context
-from email_fate
-where fate not in ('out_of_scope', 'unsent') or (fate is null and body is null)
+from email_fate f
+where fate not in ('out_of_scope', 'unsent') or activityid in (select activityid from email_empty)
 order by activityid;
 
 insert into reports.out_of_scope

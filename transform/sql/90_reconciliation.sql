@@ -11,8 +11,12 @@ with staged as (
         union all select source_table, source_id from stage.contacts
         union all select source_table, source_id from stage.conversations
         union all select source_table, source_id from stage.conversation_parts
+        union all select source_table, source_id from stage.contact_notes
         union all select source_table, source_id from stage.collections
         union all select source_table, source_id from stage.articles
+        -- a file split over the cap is several rows of one source row.
+        union all select distinct source_table, source_id from stage.attachments
+            where source_table = 'activitymimeattachment'
     ) group by source_table
 ),
 merged as (
@@ -26,8 +30,10 @@ rejected as (
         union all select source_table from rejects.contacts
         union all select source_table from rejects.conversations
         union all select source_table from rejects.conversation_parts
+        union all select source_table from rejects.contact_notes
         union all select source_table from rejects.collections
         union all select source_table from rejects.articles
+        union all select source_table from rejects.attachments
     ) group by source_table
 ),
 out_of_scope as (
@@ -68,7 +74,13 @@ with objects (source_table, object) as (
         ('languagelocale', 'article_locales'),
         ('category', 'collections'),
         ('knowledgearticle', 'articles'),
-        ('knowledgearticlescategories', 'article_collections')
+        ('knowledgearticlescategories', 'article_collections'),
+        ('annotation', 'conversation_parts'),
+        ('activitymimeattachment', 'attachments'),
+        ('msdyn_ocliveworkitem', 'conversations'),
+        ('msdyn_ocsession', 'omnichannel_sessions'),
+        ('msdyn_transcript', 'conversation_parts'),
+        ('msdyn_ocrecording', 'channel_assets')
 )
 select
     o.object,
@@ -100,8 +112,10 @@ from (
     union all select 'contacts', source_table, rule, reason from rejects.contacts
     union all select 'conversations', source_table, rule, reason from rejects.conversations
     union all select 'conversation_parts', source_table, rule, reason from rejects.conversation_parts
+    union all select 'contact_notes', source_table, rule, reason from rejects.contact_notes
     union all select 'collections', source_table, rule, reason from rejects.collections
     union all select 'articles', source_table, rule, reason from rejects.articles
+    union all select 'attachments', source_table, rule, reason from rejects.attachments
 )
 group by object, source_table, rule, reason
 order by object, source_table, rule, reason;

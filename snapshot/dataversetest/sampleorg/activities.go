@@ -102,6 +102,7 @@ func (o *Org) incidentRow(c int) Row {
 		row["customerid"] = o.ref("contact", f.customer)
 		row["contactid"] = row["customerid"]
 	}
+	o.caseLinks(c, f, row)
 	if f.state != 0 {
 		row["deactivatedon"] = last.Add(time.Hour)
 		if f.state == 1 && r.chance(40) {
@@ -109,6 +110,38 @@ func (o *Org) incidentRow(c int) Row {
 		}
 	}
 	return row
+}
+
+// caseLinks sets entitlementid and parentcaseid on some cases, so that the
+// transform's entitlement attributes and parent-case reference are exercised.
+// The draws are hashes, not r, so every other column keeps its value.
+func (o *Org) caseLinks(c int, f caseFacts, row Row) {
+	if e, ok := o.entitlementOf(f); ok && o.h("case/entitlement", c)%5 != 0 {
+		row["entitlementid"] = o.ref("entitlement", e)
+	}
+	if c > 0 && o.h("case/parent", c)%12 == 0 { // a follow-up of an earlier case
+		row["parentcaseid"] = o.ref("incident", int(o.h("case/parentidx", c)%uint64(c)))
+	}
+}
+
+// entitlementOf finds the entitlement of the case's customer: Dataverse only
+// accepts an entitlement whose customer is the case's. entitlementRow gives
+// entitlement i to account i, or to contact i when i%7 == 6.
+func (o *Org) entitlementOf(f caseFacts) (int, bool) {
+	for i := 0; i < o.Count("entitlement"); i++ {
+		toContact := i%7 == 6
+		if toContact == f.accountCustomer { // customers of different tables
+			continue
+		}
+		n := o.Count("account")
+		if toContact {
+			n = o.Count("contact")
+		}
+		if i%n == f.customer {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 func caseDescription(f caseFacts, r *rnd) string {

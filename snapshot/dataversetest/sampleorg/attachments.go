@@ -44,9 +44,13 @@ func (o *Org) attachmentRow(i int) Row {
 	switch {
 	case o.attachmentsOfEmail(j) == 12: // a batch of phone photos (bug report br06)
 		name, mime, size = fmt.Sprintf("IMG_%04d.jpg", 1+k), "image/jpeg", 40<<10+int64(r.intn(400<<10))
+		if j == 2 && k == 11 { // a name no file system takes as is: separators, reserved characters
+			name = "RE: photos 2/2 <from phone>?.jpg"
+		}
 	case j == 3 && o.cases >= LargeFileThreshold:
+		// 11-20 MB: over the 10 MB default attachment cap of the mapping file.
 		name, mime = "site survey (scanned).pdf", "application/pdf"
-		size = 5<<20 + int64(o.h("largefile", 0)%(15<<20))
+		size = 11<<20 + int64(o.h("largefile", 0)%(9<<20))
 	default:
 		name, mime, size = pick(r, attachmentKinds).draw(r, 1+r.intn(12))
 	}
