@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -251,19 +252,19 @@ func (s *scanner) row(l *rowLayout, vals []jval) error {
 	if done, err := s.empty('}'); done || err != nil {
 		return err
 	}
-	for k := 0; ; k++ {
+	prev := int32(-1)
+	for {
 		if err := s.consume('"', "looking for beginning of object key string"); err != nil {
 			return err
 		}
 		s.pos--
-		key, err := s.str()
+		slot, known, err := s.rowKey(l, &prev)
 		if err == nil {
 			err = s.consume(':', "after object key")
 		}
 		if err != nil {
 			return err
 		}
-		slot, known := l.slot(key, k)
 		v, err := s.value()
 		if err != nil {
 			return err
@@ -273,12 +274,27 @@ func (s *scanner) row(l *rowLayout, vals []jval) error {
 		}
 		more, err := s.more('}', "after object key:value pair")
 		if !more {
-			if err == nil {
-				l.endRow()
-			}
 			return err
 		}
 	}
+}
+
+// rowKey reads a row's property name at s.pos (its opening quote) and
+// finds its slot, as l.slot does. A property the layout expects next is
+// matched in place, quotes included, without scanning it as a string:
+// names are a third of a page's strings.
+func (s *scanner) rowKey(l *rowLayout, prev *int32) (int, bool, error) {
+	if i := l.expected(s.buf[s.pos+1:], *prev); i >= 0 {
+		s.pos += len(l.known[i].key) + 2
+		*prev = i
+		return l.known[i].slot, l.known[i].slot >= 0, nil
+	}
+	key, err := s.str()
+	if err != nil {
+		return 0, false, err
+	}
+	slot, known := l.slot(key, prev)
+	return slot, known, nil
 }
 
 // ValueError is a value that does not fit its column; the table's read
@@ -309,16 +325,29 @@ type rowLayout struct {
 	width  int
 	pkSlot int
 
-	order   []orderedKey // the properties of the first row scanned, in order
-	learned bool
+	// Every property seen in a row (up to maxKnownKeys), each with the
+	// properties that came after it last: see slot.
+	known []knownKey
+	index map[string]int32 // property → its entry in known
+	first succ             // the properties rows started with
 }
 
-// orderedKey is a property at its usual position in a row; slot -1 for a
-// property no column reads.
-type orderedKey struct {
-	key  string
-	slot int
+// knownKey is a property seen in a row; slot -1 for one no column reads.
+type knownKey struct {
+	key   string
+	slot  int
+	next  succ // the properties that followed it
+	plain bool // written without escapes: see expected
 }
+
+// succ holds the two properties last seen after another (indexes into
+// known, -1 for none): Dataverse leaves out a null value's annotations, so
+// a property is followed by one of two properties in most tables.
+type succ [2]int32
+
+// maxKnownKeys bounds what a page of ever-new property names can make the
+// layout learn; properties beyond it are still read, by hash.
+const maxKnownKeys = 4096
 
 // Slots of column j within a row's values.
 func valSlot(j int) int        { return 3 * j }
@@ -326,7 +355,8 @@ func formattedSlot(j int) int  { return 3*j + 1 }
 func lookupNameSlot(j int) int { return 3*j + 2 }
 
 func newRowLayout(s *tableSchema) *rowLayout {
-	l := &rowLayout{slots: make(map[string]int, 3*len(s.columns)), width: 3 * len(s.columns), pkSlot: -1}
+	l := &rowLayout{slots: make(map[string]int, 3*len(s.columns)), width: 3 * len(s.columns), pkSlot: -1,
+		index: map[string]int32{}, first: succ{-1, -1}}
 	for j, c := range s.columns {
 		l.slots[c.key] = valSlot(j)
 		switch c.kind {
@@ -343,27 +373,78 @@ func newRowLayout(s *tableSchema) *rowLayout {
 	return l
 }
 
-// slot finds where the k-th property of a row, named key, goes. The
-// service writes every row's properties in the same order, so the first
-// row's order is learned and a key is compared with the one expected at
-// its position before it is looked up: a byte comparison instead of a
-// hash, for each of the hundreds of properties of every row.
-func (l *rowLayout) slot(key []byte, k int) (int, bool) {
-	if k < len(l.order) && string(l.order[k].key) == string(key) {
-		return l.order[k].slot, l.order[k].slot >= 0
+// slot finds where a row's property named key goes; prev is the row's
+// cursor, the known entry of the property before it (-1 at the row's
+// start), and is moved to key's. The service writes every row's
+// properties in the same order, less the annotations of null values, so
+// key is first compared with the two properties seen after prev before:
+// a byte comparison instead of a hash, for each of the hundreds of
+// properties of every row.
+func (l *rowLayout) slot(key []byte, prev *int32) (int, bool) {
+	next := &l.first
+	if *prev >= 0 {
+		next = &l.known[*prev].next
 	}
-	slot, known := l.slots[string(key)]
-	if !l.learned {
-		if !known {
-			slot = -1
+	for _, i := range next {
+		if i >= 0 && l.known[i].key == string(key) {
+			*prev = i
+			return l.known[i].slot, l.known[i].slot >= 0
 		}
-		l.order = append(l.order, orderedKey{string(key), slot})
 	}
-	return slot, known
+	i, ok := l.index[string(key)]
+	if !ok {
+		if len(l.known) >= maxKnownKeys {
+			slot, known := l.slots[string(key)]
+			return slot, known
+		}
+		i = l.learn(string(key))
+	}
+	next[0], next[1] = i, next[0]
+	*prev = i
+	return l.known[i].slot, l.known[i].slot >= 0
 }
 
-// endRow stops the learning of the key order after the first row.
-func (l *rowLayout) endRow() { l.learned = true }
+// expected returns the known entry of the property after prev whose
+// quoted name starts rest, or -1. Only names written without escapes and
+// in valid UTF-8 qualify: for those, equal bytes mean an equal name.
+func (l *rowLayout) expected(rest []byte, prev int32) int32 {
+	next := l.first
+	if prev >= 0 {
+		next = l.known[prev].next
+	}
+	for _, i := range next {
+		if i < 0 || !l.known[i].plain {
+			continue
+		}
+		k := l.known[i].key
+		if len(rest) > len(k) && rest[len(k)] == '"' && string(rest[:len(k)]) == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// plainName reports whether a property name is written as is in JSON.
+func plainName(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c == '"' || c == '\\' || c < 0x20 {
+			return false
+		}
+	}
+	return utf8.ValidString(key)
+}
+
+// learn adds a property to known.
+func (l *rowLayout) learn(key string) int32 {
+	slot, ok := l.slots[key]
+	if !ok {
+		slot = -1
+	}
+	i := int32(len(l.known))
+	l.known = append(l.known, knownKey{key: key, slot: slot, next: succ{-1, -1}, plain: plainName(key)})
+	l.index[key] = i
+	return i
+}
 
 // fromMap lays out a row decoded into a map (the blob and delta reads).
 func (l *rowLayout) fromMap(row map[string]any, vals []jval) {

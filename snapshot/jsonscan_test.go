@@ -294,15 +294,18 @@ func BenchmarkStreamIncidentPart(b *testing.B) {
 	r := &tableRun{cfg: Config{OutDir: dir}, table: "incident", schema: s}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
+	var part FileEntry
 	for b.Loop() {
-		raw := r.rawPage()
-		if _, _, err := r.streamPart(bytes.NewReader(body), raw, 0); err != nil {
+		raw := r.rawPage(0)
+		var err error
+		if _, part, err = r.streamPart(bytes.NewReader(body), raw, 0); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := raw.finish(); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(part.Bytes), "part_bytes")
 	if err := os.RemoveAll(dir); err != nil {
 		b.Fatal(err)
 	}

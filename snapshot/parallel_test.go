@@ -167,7 +167,11 @@ func TestSlowTableDoesNotStallOthers(t *testing.T) {
 // answers lower the gate, and the run completes without hammering.
 func TestConcurrencyLimitLowersConcurrency(t *testing.T) {
 	org := newSampleOrg(t, 200)
-	srv := dataversetest.NewServer(org, dataversetest.Options{DOPHint: 8, MaxConcurrent: 2})
+	// Every page stalls a little, so that requests overlap however fast the
+	// machine is: without the stall a quiet machine can serve each page before
+	// the next worker asks, and the cap is never reached.
+	srv := dataversetest.NewServer(org, dataversetest.Options{DOPHint: 8, MaxConcurrent: 2,
+		SlowEvery: 1, SlowDelay: 20 * time.Millisecond})
 	defer srv.Close()
 	var logs syncBuffer
 	var waits waitLog

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -38,16 +40,59 @@ type partWriter struct {
 }
 
 func newPartWriter(w io.Writer, schema *arrow.Schema) (*partWriter, error) {
+	return newPartWriterWith(w, schema, recordPool)
+}
+
+// newPartWriterWith is newPartWriter with the writer's own buffers taken
+// from mem.
+func newPartWriterWith(w io.Writer, schema *arrow.Schema, mem memory.Allocator) (*partWriter, error) {
 	// zstd level 1 (klauspost's SpeedFastest): the library default level
 	// cost the snapshot more CPU than it saved bytes on parts this small.
-	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithCompressionLevel(1), parquet.WithMaxRowGroupLength(partRowGroup))
+	opts := []parquet.WriterProperty{parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCompressionLevel(1), parquet.WithMaxRowGroupLength(partRowGroup),
+		parquet.WithAllocator(mem)}
+	props := parquet.NewWriterProperties(append(opts, dictionaryChoice(schema)...)...)
 	arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema())
 	fw, err := pqarrow.NewFileWriter(schema, w, props, arrowProps)
 	if err != nil {
 		return nil, err
 	}
 	return &partWriter{fw: fw}, nil
+}
+
+// dictionaryChoice turns dictionary encoding off for the columns whose
+// values rarely repeat within a page: keys, free text, instants, amounts.
+// Their dictionaries never paid (a 5,000-row group never reaches the
+// dictionary size limit, so a unique column was hashed, stored as a
+// dictionary and as indexes), and building them was half the Parquet
+// writer's CPU. Choices, option labels, lookup targets and their names,
+// flags and dates repeat, and keep it.
+func dictionaryChoice(schema *arrow.Schema) []parquet.WriterProperty {
+	var opts []parquet.WriterProperty
+	for _, f := range schema.Fields() {
+		if !repeats(f) {
+			opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
+		}
+	}
+	return opts
+}
+
+// repeats tells, from a field's type and the sibling naming of
+// docs/contracts.md §1, whether its values are likely to repeat in a page.
+func repeats(f arrow.Field) bool {
+	switch f.Type.ID() {
+	case arrow.INT64, arrow.FLOAT64, arrow.DECIMAL128, arrow.TIMESTAMP:
+		return false
+	case arrow.STRING:
+		return isLookupValue(f.Name) || strings.HasSuffix(f.Name, suffixLabel) ||
+			strings.HasSuffix(f.Name, suffixLookupName) || strings.HasSuffix(f.Name, suffixFormatted)
+	}
+	return true
+}
+
+// isLookupValue matches a lookup's _attr_value property.
+func isLookupValue(name string) bool {
+	return len(name) > len("__value") && name[0] == '_' && strings.HasSuffix(name, "_value")
 }
 
 // write appends rec to the current row group, starting a new one every
@@ -86,12 +131,42 @@ func (pw *partWriter) async() *batchWriter {
 // send queues what b holds and empties it; it blocks while the writer is
 // a record behind, which bounds the rows in memory.
 func (bw *batchWriter) send(b *array.RecordBuilder) {
+	rows, data := sizes(b)
 	rec := b.NewRecordBatch()
+	reserve(b, rows, data)
 	if rec.NumRows() == 0 {
 		rec.Release()
 		return
 	}
 	bw.recs <- rec
+}
+
+// sizes is how many rows b holds and how many value bytes each of its
+// string fields.
+func sizes(b *array.RecordBuilder) (rows int, data []int) {
+	data = make([]int, len(b.Fields()))
+	for i, f := range b.Fields() {
+		rows = max(rows, f.Len())
+		if sb, ok := f.(*array.StringBuilder); ok {
+			data[i] = sb.DataLen()
+		}
+	}
+	return rows, data
+}
+
+// reserve sizes the emptied builders for a batch like the last one, so
+// that they do not grow step by step, copying, through every batch.
+func reserve(b *array.RecordBuilder, rows int, data []int) {
+	for i, f := range b.Fields() {
+		switch fb := f.(type) {
+		case *array.StringBuilder:
+			fb.Reserve(rows)
+			fb.ReserveData(data[i])
+		case *array.ListBuilder:
+		default:
+			fb.Reserve(rows)
+		}
+	}
 }
 
 // wait returns once every record sent is written, with the first error.
@@ -155,18 +230,25 @@ type rawPage struct {
 	out bytes.Buffer
 }
 
-// rawPage returns the table's page compressor, emptied.
-func (r *tableRun) rawPage() *rawPage {
-	if r.raw == nil {
-		zw, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(2))
+// rawPage returns the compressor for page n, emptied. Pages alternate
+// between two: page n is read while page n-1 is still being committed.
+func (r *tableRun) rawPage(n int) *rawPage {
+	rp := r.raws[n%2]
+	if rp == nil {
+		// A 1 MiB window instead of 8: a page's rows repeat within far less,
+		// the page files grow by 1 %, and each of the two encoders holds
+		// 7 MiB less history.
+		zw, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(2),
+			zstd.WithWindowSize(1<<20))
 		if err != nil {
 			panic(err) // only bad options make NewWriter fail
 		}
-		r.raw = &rawPage{zw: zw}
+		rp = &rawPage{zw: zw}
+		r.raws[n%2] = rp
 	}
-	r.raw.out.Reset()
-	r.raw.zw.Reset(&r.raw.out)
-	return r.raw
+	rp.out.Reset()
+	rp.zw.Reset(&rp.out)
+	return rp
 }
 
 func (rp *rawPage) Write(b []byte) (int, error) { return rp.zw.Write(b) }

@@ -48,41 +48,66 @@ func (hw *hashingWriter) sum() string { return hex.EncodeToString(hw.h.Sum(nil))
 // is synced and renamed into place, so a crash leaves the old file or the new
 // one, never half of one. It returns the manifest entry (rows left 0).
 func writeAtomic(root, rel string, fill func(w io.Writer) error) (FileEntry, error) {
+	af, err := createAtomic(root, rel)
+	if err != nil {
+		return FileEntry{}, err
+	}
+	if err := fill(af.w); err != nil {
+		af.abort()
+		return FileEntry{}, fmt.Errorf("write %s: %w", rel, err)
+	}
+	return af.commit()
+}
+
+// atomicFile is writeAtomic in two halves, for a file filled by one step
+// and put in place by a later one (a page's part, committed after the next
+// page started).
+type atomicFile struct {
+	f          *os.File
+	rel, final string
+	w          *hashingWriter
+}
+
+// createAtomic opens rel's temporary file.
+func createAtomic(root, rel string) (*atomicFile, error) {
 	final := joinRel(root, rel)
 	if err := os.MkdirAll(filepath.Dir(final), 0o700); err != nil {
-		return FileEntry{}, fmt.Errorf("create directory for %s: %w", rel, err)
+		return nil, fmt.Errorf("create directory for %s: %w", rel, err)
 	}
 	f, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".*.tmp")
 	if err != nil {
-		return FileEntry{}, fmt.Errorf("create %s: %w", rel, err)
+		return nil, fmt.Errorf("create %s: %w", rel, err)
 	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
+	af := &atomicFile{f: f, rel: rel, final: final, w: newHashingWriter(f)}
 	if err := f.Chmod(0o600); err != nil {
-		return FileEntry{}, fmt.Errorf("chmod %s: %w", rel, err)
+		af.abort()
+		return nil, fmt.Errorf("chmod %s: %w", rel, err)
 	}
-	hw := newHashingWriter(f)
-	if err := fill(hw); err != nil {
-		return FileEntry{}, fmt.Errorf("write %s: %w", rel, err)
+	return af, nil
+}
+
+// abort drops the temporary file.
+func (af *atomicFile) abort() {
+	af.f.Close()
+	os.Remove(af.f.Name())
+}
+
+// commit syncs the file and renames it into place.
+func (af *atomicFile) commit() (FileEntry, error) {
+	if err := af.f.Sync(); err != nil {
+		af.abort()
+		return FileEntry{}, fmt.Errorf("sync %s: %w", af.rel, err)
 	}
-	if err := f.Sync(); err != nil {
-		return FileEntry{}, fmt.Errorf("sync %s: %w", rel, err)
+	if err := af.f.Close(); err != nil {
+		os.Remove(af.f.Name())
+		return FileEntry{}, fmt.Errorf("close %s: %w", af.rel, err)
 	}
-	if err := f.Close(); err != nil {
-		return FileEntry{}, fmt.Errorf("close %s: %w", rel, err)
+	if err := os.Rename(af.f.Name(), af.final); err != nil {
+		os.Remove(af.f.Name())
+		return FileEntry{}, fmt.Errorf("rename %s: %w", af.rel, err)
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		return FileEntry{}, fmt.Errorf("rename %s: %w", rel, err)
-	}
-	ok = true
-	syncDir(filepath.Dir(final))
-	return FileEntry{Path: rel, Bytes: hw.n, SHA256: hw.sum()}, nil
+	syncDir(filepath.Dir(af.final))
+	return FileEntry{Path: af.rel, Bytes: af.w.n, SHA256: af.w.sum()}, nil
 }
 
 // syncDir makes a rename durable; failure only weakens crash safety, so it

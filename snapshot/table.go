@@ -15,7 +15,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // countCap is where @odata.count stops counting (spec §6).
@@ -44,9 +43,9 @@ type tableRun struct {
 	cp     *checkpoint
 	meta   []FileEntry
 	start  time.Time
-	read   int64      // rows decoded in this run
-	layout *rowLayout // where the page scanner puts each property, made once
-	raw    *rawPage   // compresses the raw page bodies, reused page after page
+	read   int64       // rows decoded in this run
+	layout *rowLayout  // where the page scanner puts each property, made once
+	raws   [2]*rawPage // compress the raw page bodies, one for the page read, one for the page committed
 }
 
 // snapshotTable reads one table; its outcome is the manifest entry.
@@ -172,7 +171,11 @@ func (c *client) streamPage(ctx context.Context, table, link string, n int, cons
 // readPages follows the next links from the checkpoint to the last page.
 // Each page is decoded as its body arrives, so the server produces a page
 // while the snapshot decodes its first rows, and no page is ever held
-// whole; pages are committed strictly in order, one checkpoint after another.
+// whole. A page is committed (its part closed, its files synced, the
+// checkpoint written) while the next one is read: the commit's Parquet
+// compression and fsyncs left the scan idle at the end of every page.
+// Pages are still committed strictly in order, one checkpoint after
+// another, and nothing is read beyond the page after the last committed.
 func (r *tableRun) readPages(ctx context.Context) error {
 	link, err := r.api.firstLink(r.table, r.schema)
 	if err != nil {
@@ -184,38 +187,71 @@ func (r *tableRun) readPages(ctx context.Context) error {
 		}
 		link = r.cp.NextLink
 	}
+	var pending *commitJob
 	for n := r.cp.LastPage + 1; ; n++ {
-		next, err := r.readPage(ctx, link, n)
+		got, err := r.fetchPage(ctx, link, n)
+		if cerr := pending.wait(); cerr != nil {
+			got.discard()
+			return cerr
+		}
+		if err == nil && got.body != nil {
+			// Tables with files: the blob downloads need the page's own
+			// request finished, which holds one of the flow's request slots.
+			err = r.decodeWithBlobs(ctx, got, n)
+			putBody(got.body)
+		}
 		if err != nil {
+			got.discard()
 			return err
 		}
-		if next == "" {
+		pending = r.startCommit(got, n)
+		if got.p.nextLink == "" {
+			if err := pending.wait(); err != nil {
+				return err
+			}
 			return r.finish(ctx)
 		}
-		link = next
+		link = got.p.nextLink
 	}
 }
 
-// readPage reads, stores and commits page n; it returns the next link.
-func (r *tableRun) readPage(ctx context.Context, link string, n int) (string, error) {
-	got, err := r.fetchPage(ctx, link, n)
-	if err != nil {
-		return "", err
+// commitJob is a page's commit running beside the next page's read.
+type commitJob struct{ done chan error }
+
+func (r *tableRun) startCommit(got *pageRead, n int) *commitJob {
+	j := &commitJob{done: make(chan error, 1)}
+	go func() { j.done <- r.commit(got, n) }()
+	return j
+}
+
+// wait returns the commit's error; a nil job has nothing to wait for.
+func (j *commitJob) wait() error {
+	if j == nil {
+		return nil
 	}
-	if got.body != nil {
-		// Tables with files: the blob downloads need the page's own request
-		// finished, which holds one of the flow's request slots.
-		err := r.decodeWithBlobs(ctx, got, n)
-		putBody(got.body)
-		if err != nil {
-			return "", err
-		}
-	}
-	pageFile, err := writeBytesAtomic(r.cfg.OutDir, pageRel(r.table, n), got.zst)
-	if err != nil {
-		return "", fmt.Errorf("table %s page %d: %w", r.table, n, err)
-	}
+	return <-j.done
+}
+
+// commit puts page n's files in place and then the checkpoint that counts
+// them. Commits run one at a time, in page order.
+func (r *tableRun) commit(got *pageRead, n int) error {
 	p := got.p
+	if got.part != nil {
+		part, err := got.part.finish()
+		if err != nil {
+			return fmt.Errorf("table %s page %d: %w", r.table, n, err)
+		}
+		part.Rows = int64(p.n)
+		got.files = append([]FileEntry{part}, got.files...)
+	}
+	zst, err := got.raw.finish()
+	if err != nil {
+		return fmt.Errorf("table %s page %d: compress: %w", r.table, n, err)
+	}
+	pageFile, err := writeBytesAtomic(r.cfg.OutDir, pageRel(r.table, n), zst)
+	if err != nil {
+		return fmt.Errorf("table %s page %d: %w", r.table, n, err)
+	}
 	pageFile.Rows = int64(p.n)
 	if n == 0 {
 		r.cp.SourceCount = exactCount(p)
@@ -226,19 +262,28 @@ func (r *tableRun) readPage(ctx context.Context, link string, n int) (string, er
 	r.cp.Files = append(r.cp.Files, pageFile)
 	r.cp.Files = append(r.cp.Files, got.files...)
 	if err := writeJSONAtomic(r.cfg.OutDir, checkpointRel(r.table), r.cp); err != nil {
-		return "", fmt.Errorf("table %s page %d: %w", r.table, n, err)
+		return fmt.Errorf("table %s page %d: %w", r.table, n, err)
 	}
 	r.read += int64(p.n)
 	r.progress(n, p.n)
-	return p.nextLink, nil
+	return nil
 }
 
 // pageRead is what reading one page produced, before it is committed.
 type pageRead struct {
 	p     *page
-	files []FileEntry // the Parquet part, then any blob files
-	zst   []byte      // the raw body, zstd-compressed
+	part  *openPart   // the Parquet part, written but not closed (tables without files)
+	files []FileEntry // the Parquet part of a table with files, then its blob files
+	raw   *rawPage    // the raw body, being zstd-compressed
 	body  []byte      // the whole body, kept only for tables with files
+}
+
+// discard drops what a page read that will not be committed left open.
+func (got *pageRead) discard() {
+	if got != nil && got.part != nil {
+		got.part.abort()
+		got.part = nil
+	}
 }
 
 // fetchPage requests page n and reads its body, compressing it as it goes.
@@ -249,23 +294,16 @@ type pageRead struct {
 func (r *tableRun) fetchPage(ctx context.Context, link string, n int) (*pageRead, error) {
 	var got *pageRead
 	consume := func(body io.Reader, size int64) error {
-		raw := r.rawPage()
-		got = &pageRead{}
+		got.discard() // a retried read starts the page over
+		raw := r.rawPage(n)
+		got = &pageRead{raw: raw}
 		var err error
 		if len(blobSpecs[r.table]) == 0 {
-			var part FileEntry
-			got.p, part, err = r.streamPart(body, raw, n)
-			got.files = []FileEntry{part}
+			got.p, got.part, err = r.scanPart(body, raw, n)
 		} else if got.body, err = readBody(io.TeeReader(body, raw), size); err != nil {
 			err = fmt.Errorf("table %s page %d: read body: %w", r.table, n, err)
 		}
-		if err != nil {
-			return err
-		}
-		if got.zst, err = raw.finish(); err != nil {
-			return fmt.Errorf("table %s page %d: compress: %w", r.table, n, err)
-		}
-		return nil
+		return err
 	}
 	pageCtx := trackChanges(ctx, r.schema)
 	var err error
@@ -276,6 +314,9 @@ func (r *tableRun) fetchPage(ctx context.Context, link string, n int) (*pageRead
 		if body, err = r.api.page(pageCtx, r.table, link, n); err == nil {
 			err = consume(bytes.NewReader(body), int64(len(body)))
 		}
+	}
+	if err != nil {
+		got.discard()
 	}
 	return got, err
 }
@@ -310,36 +351,66 @@ func (r *tableRun) decodeWithBlobs(ctx context.Context, got *pageRead, n int) er
 // body, nor a decoded page, nor a page-sized record is ever held. Every
 // byte read is copied to raw.
 func (r *tableRun) streamPart(body io.Reader, raw io.Writer, n int) (*page, FileEntry, error) {
-	if r.layout == nil {
-		r.layout = newRowLayout(r.schema)
+	p, op, err := r.scanPart(body, raw, n)
+	if err != nil {
+		return nil, FileEntry{}, err
 	}
-	var p *page
-	var pageErr error // a page that does not decode or holds a bad value: reported as is
-	part, err := writeAtomic(r.cfg.OutDir, partRel(r.table, n), func(w io.Writer) error {
-		pw, err := newPartWriter(w, r.schema.arrow)
-		if err != nil {
-			return err
-		}
-		b := array.NewRecordBuilder(memory.DefaultAllocator, r.schema.arrow)
-		defer b.Release()
-		var writeErr error
-		p, pageErr, writeErr = r.scanInto(newStreamScanner(body, raw, streamWindow), n, b, pw)
-		if cerr := pw.close(); writeErr == nil {
-			writeErr = cerr
-		}
-		if pageErr != nil {
-			return pageErr
-		}
-		return writeErr
-	})
-	if pageErr != nil {
-		return nil, FileEntry{}, pageErr
-	}
+	part, err := op.finish()
 	if err != nil {
 		return nil, FileEntry{}, fmt.Errorf("table %s page %d: %w", r.table, n, err)
 	}
 	part.Rows = int64(p.n)
 	return p, part, nil
+}
+
+// openPart is a page's Parquet part with every row written, to be closed
+// and put in place by the page's commit.
+type openPart struct {
+	file *atomicFile
+	pw   *partWriter
+}
+
+// finish writes the part's footer and puts the file in place.
+func (op *openPart) finish() (FileEntry, error) {
+	if err := op.pw.close(); err != nil {
+		op.file.abort()
+		return FileEntry{}, fmt.Errorf("write %s: %w", op.file.rel, err)
+	}
+	return op.file.commit()
+}
+
+func (op *openPart) abort() {
+	op.pw.fw.Close() // frees its buffers; the file is dropped anyway
+	op.file.abort()
+}
+
+// scanPart is streamPart but for the part's close, left to the commit.
+func (r *tableRun) scanPart(body io.Reader, raw io.Writer, n int) (*page, *openPart, error) {
+	if r.layout == nil {
+		r.layout = newRowLayout(r.schema)
+	}
+	af, err := createAtomic(r.cfg.OutDir, partRel(r.table, n))
+	if err != nil {
+		return nil, nil, fmt.Errorf("table %s page %d: %w", r.table, n, err)
+	}
+	pw, err := newPartWriter(af.w, r.schema.arrow)
+	if err != nil {
+		af.abort()
+		return nil, nil, fmt.Errorf("table %s page %d: write %s: %w", r.table, n, af.rel, err)
+	}
+	op := &openPart{file: af, pw: pw}
+	b := array.NewRecordBuilder(recordPool, r.schema.arrow)
+	defer b.Release()
+	// pageErr: a page that does not decode or holds a bad value, reported as is.
+	p, pageErr, writeErr := r.scanInto(newStreamScanner(body, raw, streamWindow), n, b, pw)
+	if pageErr == nil && writeErr == nil {
+		return p, op, nil
+	}
+	op.abort()
+	if pageErr != nil {
+		return nil, nil, pageErr
+	}
+	return nil, nil, fmt.Errorf("table %s page %d: write %s: %w", r.table, n, af.rel, writeErr)
 }
 
 // scanInto appends page n's rows to b and hands them to pw every partBatch
