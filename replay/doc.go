@@ -39,8 +39,8 @@
 // the write log before every mutating request and an outcome after it. A later
 // run skips what succeeded and resolves an intent without an outcome by looking
 // the object up: companies by company_id, users by the 409 on external_id,
-// parts by reading the conversation, leads and conversations by search once the
-// search index lag has passed. Rollback reads the same log backwards.
+// parts by reading the conversation, notes on contacts by reading the contact's
+// notes, leads and conversations by search once the search index lag has passed. Rollback reads the same log backwards.
 //
 // # Dry run
 //

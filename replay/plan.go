@@ -58,7 +58,7 @@ type PlanSummary struct {
 }
 
 // Kinds in the order replay sends them.
-var planKinds = []string{KindDataAttribute, KindCompany, KindContact, KindContactCompany,
+var planKinds = []string{KindDataAttribute, KindCompany, KindContact, KindContactCompany, KindContactNote,
 	KindCollection, KindArticle, KindConversation, KindConversationPart, KindConversationAttributes, KindConversationState,
 	KindTag, KindConversationTag, KindContactTag, KindCompanyTag}
 

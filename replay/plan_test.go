@@ -31,6 +31,7 @@ var stageRowsPlan = []KindPlan{
 	{Kind: KindCompany, Objects: 2, Writes: 2, Reads: 2},
 	{Kind: KindContact, Objects: 3, Writes: 3},
 	{Kind: KindContactCompany, Objects: 2, Writes: 2},
+	{Kind: KindContactNote},
 	{Kind: KindCollection},
 	{Kind: KindArticle},
 	{Kind: KindConversation, Objects: 3, Writes: 3},

@@ -229,6 +229,7 @@ func (r *runner) run(ctx context.Context) error {
 		{"companies", r.replayCompanies},
 		{"contacts", r.replayContacts},
 		{"contact-company links", r.replayLinks},
+		{"contact notes", r.replayContactNotes},
 		{"help center", r.replayHelpCenter},
 		{"tag", r.prepareTag},
 		{"conversations", r.replayConversations},

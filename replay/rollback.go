@@ -255,6 +255,8 @@ func residueReason(kind string) string {
 		return "a single conversation part cannot be deleted by API"
 	case KindConversationState:
 		return "close, snooze and assignment times cannot be undone by API"
+	case KindContactNote:
+		return "a note on a contact cannot be deleted by API; it goes only with its contact"
 	default:
 		return "conversation attribute values are not restored (conversation was not deleted)"
 	}

@@ -146,6 +146,7 @@ func (h *holdBackCheck) apply(ctx context.Context, steps []undoStep) error {
 		return err
 	}
 	holdLinkedCompanies(steps, held)
+	holdNotes(steps, held)
 	if err := h.checkKind(ctx, steps, KindCompany, held); err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ var rollbackKinds = []string{KindDataAttribute, KindCompany, KindContact, KindCo
 // removes anyway (parts, state, attributes, the tags applied to them).
 var goesWith = map[string][]string{
 	KindConversation: {KindConversationPart, KindConversationState, KindConversationAttributes, KindConversationTag},
-	KindContact:      {KindContactTag},
+	KindContact:      {KindContactTag, KindContactNote},
 	KindCompany:      {KindCompanyTag},
 }
 
@@ -210,6 +210,9 @@ func planUndo(c *Client, ops []written) []undoStep {
 		if w.intent.Kind == KindConversation && !w.outcome.Existing && !w.undone {
 			deleted[w.outcome.IntercomID] = true
 		}
+		if w.intent.Kind == KindContact && !w.outcome.Existing && !w.undone {
+			deleted[contactParent(w.outcome.IntercomID)] = true // its notes go with it
+		}
 	}
 	var steps []undoStep
 	for _, w := range ops {
@@ -232,6 +235,12 @@ func planOne(c *Client, w written, deleted map[string]bool) undoStep {
 		s.action = UndoRemoved
 		return s
 	case isConversationChild(in.Kind):
+		s.action, s.reason = UndoResidue, residueReason(in.Kind)
+		return s
+	case in.Kind == KindContactNote && deleted[childParent(in)]:
+		s.action = UndoRemoved
+		return s
+	case in.Kind == KindContactNote:
 		s.action, s.reason = UndoResidue, residueReason(in.Kind)
 		return s
 	}

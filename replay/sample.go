@@ -119,6 +119,8 @@ var sampleFilters = map[string]string{
 	"contacts":           "source_id in (select id from sample_ids where set_name = 'contact')",
 	"conversations":      "source_id in (select id from sample_ids where set_name = 'conversation')",
 	"conversation_parts": "conversation_source_id in (select id from sample_ids where set_name = 'conversation')",
+	// Notes ride on the sampled contacts: a sample's contacts get their calls.
+	"contact_notes": "contact_source_id in (select id from sample_ids where set_name = 'contact')",
 }
 
 // copySample fills mem's stage schema on one connection, which the id

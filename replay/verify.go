@@ -64,7 +64,7 @@ type FieldCount struct {
 
 // VerifySummary is what Verify found.
 type VerifySummary struct {
-	Kinds    map[string]*VerifyCounts // company, contact, conversation, conversation_part
+	Kinds    map[string]*VerifyCounts // company, contact, contact_note, conversation, conversation_part
 	Fields   []FieldCount             // by kind, then field
 	Sample   int                      // conversations sampled; 0 = all were checked
 	Seed     int64
@@ -90,7 +90,7 @@ func (s *VerifySummary) counts(kind string) *VerifyCounts {
 }
 
 // verifyKinds is the order of kinds in the summary and verify.csv.
-var verifyKinds = []string{KindCompany, KindContact, KindConversation, KindConversationPart}
+var verifyKinds = []string{KindCompany, KindContact, KindContactNote, KindConversation, KindConversationPart}
 
 // verdict is one line of verify.txt. notes carry digests only, never values.
 type verdict struct {
@@ -222,6 +222,7 @@ func (v *verifier) run(ctx context.Context) error {
 	}{
 		{"companies", v.companies},
 		{"contacts", v.contacts},
+		{"contact notes", v.verifyNotes},
 		{"conversations", v.conversations},
 	}
 	for _, s := range steps {

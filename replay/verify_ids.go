@@ -20,6 +20,7 @@ type idMaps struct {
 	contacts      map[string]string
 	conversations map[string]string
 	parts         map[string]string
+	notes         map[string]string // phonecall source_id -> note id
 	admins        map[string]string // systemuser source_id -> admin id
 	teams         map[string]string // queue source_id -> team id
 }
@@ -30,6 +31,7 @@ var writtenOps = map[string]string{
 	KindContact:          "create",
 	KindConversation:     "create",
 	KindConversationPart: "create",
+	KindContactNote:      "create",
 }
 
 func readIDMaps(dir string) (*idMaps, error) {
@@ -38,10 +40,10 @@ func readIDMaps(dir string) (*idMaps, error) {
 		return nil, err
 	}
 	m := &idMaps{companies: map[string]string{}, contacts: map[string]string{},
-		conversations: map[string]string{}, parts: map[string]string{}, admins: map[string]string{},
+		conversations: map[string]string{}, parts: map[string]string{}, notes: map[string]string{}, admins: map[string]string{},
 		teams: map[string]string{}}
 	byKind := map[string]map[string]string{KindCompany: m.companies, KindContact: m.contacts,
-		KindConversation: m.conversations, KindConversationPart: m.parts}
+		KindConversation: m.conversations, KindConversationPart: m.parts, KindContactNote: m.notes}
 	for key, st := range ps {
 		if !st.done || st.intercomID == "" {
 			continue

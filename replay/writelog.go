@@ -489,10 +489,8 @@ func (l *stateLoader) index(r Record) {
 	if !slices.Contains(l.objects[obj], r.Op) {
 		l.objects[obj] = append(l.objects[obj], r.Op)
 	}
-	if isConversationChild(r.Kind) {
-		if id := convIDOf(r.Path); id != "" && !slices.Contains(l.children[id], r.Op) {
-			l.children[id] = append(l.children[id], r.Op)
-		}
+	if id := childParent(r); id != "" && !slices.Contains(l.children[id], r.Op) {
+		l.children[id] = append(l.children[id], r.Op)
 	}
 }
 
@@ -505,16 +503,16 @@ func (l *stateLoader) each(undoIntent *Record, fn func(*opState)) {
 	for _, k := range l.objects[objectOf(undoIntent.Op)] {
 		fn(l.ps[k])
 	}
-	if undoIntent.Kind != KindConversation {
+	id := parentOf(*undoIntent)
+	if id == "" {
 		return
 	}
-	id := convIDOf(undoIntent.Path)
 	for _, k := range l.children[id] {
-		// Only while the op still belongs to that conversation: after a
-		// rollback it may have been sent to a recreated one.
-		if s := l.ps[k]; s.intent != nil && convIDOf(s.intent.Path) == id {
+		// Only while the op still belongs to that parent: after a rollback
+		// it may have been sent to a recreated one.
+		if s := l.ps[k]; s.intent != nil && childParent(*s.intent) == id {
 			fn(s)
-		} else if s.successIntent != nil && s.intent == nil && convIDOf(s.successIntent.Path) == id {
+		} else if s.successIntent != nil && s.intent == nil && childParent(*s.successIntent) == id {
 			fn(s)
 		}
 	}

@@ -144,7 +144,7 @@ func liveOps(c *replay.LogCounts) bool {
 func writtenBySource(c *replay.LogCounts) (written, rolledBack map[string]int64) {
 	reconciled := map[string]bool{replay.KindCompany: true, replay.KindContact: true,
 		replay.KindConversation: true, replay.KindConversationPart: true,
-		replay.KindCollection: true, replay.KindArticle: true}
+		replay.KindCollection: true, replay.KindArticle: true, replay.KindContactNote: true}
 	written, rolledBack = map[string]int64{}, map[string]int64{}
 	for ks, n := range c.WrittenBySource {
 		if reconciled[ks.Kind] {

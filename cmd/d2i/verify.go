@@ -100,8 +100,8 @@ func printVerifySummary(w io.Writer, sum *replay.VerifySummary) {
 	}
 	fmt.Fprintf(w, "verify: %s, report %s\n", scope, sum.TextPath)
 	fmt.Fprintf(w, "%-20s %8s %8s %8s %8s\n", "kind", "= equal", "* differ", "- missing", "! error")
-	for _, k := range []string{replay.KindCompany, replay.KindContact, replay.KindConversation,
-		replay.KindConversationPart} {
+	for _, k := range []string{replay.KindCompany, replay.KindContact, replay.KindContactNote,
+		replay.KindConversation, replay.KindConversationPart} {
 		c := sum.Kinds[k]
 		if c == nil {
 			c = &replay.VerifyCounts{}

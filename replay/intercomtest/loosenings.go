@@ -88,6 +88,33 @@ var Loosenings = []Loosening{
 			"optional untag flag, are one, so that each shape matches exactly one branch.",
 		apply: strictTagBranches,
 	},
+	{
+		Name: "POST /contacts/{contact_id}/notes: contact_id is a string",
+		Reason: "the create types contact_id integer while the list on the same path types it " +
+			"string; contact ids are 24-hex strings, so no real create would pass (spec §2).",
+		apply: stringNoteContactID,
+	},
+}
+
+// stringNoteContactID retypes the create-note path parameter contact_id as
+// the string it is everywhere else.
+func stringNoteContactID(doc *openapi3.T) error {
+	item := doc.Paths.Value("/contacts/{contact_id}/notes")
+	if item == nil || item.Post == nil {
+		return fmt.Errorf("POST /contacts/{contact_id}/notes not found")
+	}
+	for _, p := range item.Post.Parameters {
+		if p.Value == nil || p.Value.Name != "contact_id" || p.Value.Schema == nil || p.Value.Schema.Value == nil {
+			continue
+		}
+		if !p.Value.Schema.Value.Type.Is("integer") {
+			return fmt.Errorf("contact_id of POST /contacts/{contact_id}/notes is no longer an integer")
+		}
+		// A copy: the schema may be shared with other parameters.
+		p.Value.Schema = openapi3.NewSchemaRef("", openapi3.NewStringSchema())
+		return nil
+	}
+	return fmt.Errorf("POST /contacts/{contact_id}/notes has no contact_id parameter")
 }
 
 // strictTagBranches replaces POST /tags's oneOf with closed copies of its

@@ -40,6 +40,17 @@ func (s *Server) routes() http.Handler {
 	add("POST /contacts/search", s.searchContacts)
 	add("POST /contacts/{contact_id}/companies", s.attachCompany)
 	add("DELETE /contacts/{contact_id}/companies/{company_id}", s.detachCompany)
+	add("POST /contacts/{contact_id}/notes", s.createNote)
+	// ServeMux finds GET /contacts/{contact_id}/notes and
+	// /contacts/find_by_external_id/{external_id} equally specific, so the
+	// list goes through a mux of its own behind a wildcard the other beats.
+	notes := http.NewServeMux()
+	s.route(notes, "GET /contacts/{contact_id}/notes", "", s.listNotes)
+	notes.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, requestIDOf(r), notFound("Resource Not Found"))
+	})
+	mux.Handle("GET /contacts/{contact_id}/{sub}", notes)
+	add("GET /notes/{note_id}", s.getNote)
 
 	add("POST /companies", s.upsertCompany)
 	add("GET /companies", s.findCompanies)

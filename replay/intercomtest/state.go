@@ -95,6 +95,7 @@ type state struct {
 	teams         []Team
 	tags          tagStore
 	help          helpCenterStore
+	notes         noteStore
 
 	contactIndex map[string][]searchVersion
 	convIndex    map[string][]searchVersion
