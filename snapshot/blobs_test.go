@@ -285,7 +285,10 @@ func TestBlobsResumeAfterKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.hits["value "+guid(1)] != 1 || b.hits["value "+guid(2)] != 1 || b.hits["value "+guid(3)] != 2 {
+	// The third file is fetched again unless its bytes had all arrived
+	// before the cancel was noticed, in which case the first run kept it.
+	if b.hits["value "+guid(1)] != 1 || b.hits["value "+guid(2)] != 1 || b.hits["value "+guid(3)] < 1 ||
+		b.hits["value "+guid(3)] > 2 {
 		t.Errorf("resume re-downloaded finished files: %v", b.hits)
 	}
 	idx := readIndex(t, dir, "activitymimeattachment")

@@ -500,14 +500,89 @@ func buildRecord(s *tableSchema, rows []map[string]any) (arrow.RecordBatch, erro
 func appendRow(b *array.RecordBuilder, s *tableSchema, l *rowLayout, i int, vals []jval) error {
 	for j, c := range s.columns {
 		if err := appendColumn(b, s.offsets[j], c, vals[3*j:3*j+3]); err != nil {
-			id := ""
-			if pk := vals[l.pkSlot]; pk.kind == jString && isGUID(pk.b) {
-				id = string(pk.b) // a broken key is reported as the column at fault, not echoed
-			}
-			return &ValueError{Row: i, Key: s.primaryID, ID: id, Column: c.key, Err: err}
+			return rowError(s, l, i, j, vals, err)
 		}
 	}
 	return nil
+}
+
+// rowError is err, column j's of row i, with the row's key when it has a
+// valid one.
+func rowError(s *tableSchema, l *rowLayout, i, j int, vals []jval, err error) error {
+	id := ""
+	if pk := vals[l.pkSlot]; pk.kind == jString && isGUID(pk.b) {
+		id = string(pk.b) // a broken key is reported as the column at fault, not echoed
+	}
+	return &ValueError{Row: i, Key: s.primaryID, ID: id, Column: s.columns[j].key, Err: err}
+}
+
+// rowAppender is appendRow with each column's builder and append function
+// picked once per page: the per-value kind switch and builder type
+// assertions were a sizeable part of appending.
+type rowAppender struct {
+	s    *tableSchema
+	l    *rowLayout
+	cols []func(v []jval) error
+}
+
+func newRowAppender(b *array.RecordBuilder, s *tableSchema, l *rowLayout) *rowAppender {
+	ra := &rowAppender{s: s, l: l, cols: make([]func([]jval) error, len(s.columns))}
+	for j, c := range s.columns {
+		ra.cols[j] = columnAppender(b, s.offsets[j], c)
+	}
+	return ra
+}
+
+// append is appendRow(b, s, l, i, vals) for the builders ra was made for.
+func (ra *rowAppender) append(i int, vals []jval) error {
+	for j, f := range ra.cols {
+		if err := f(vals[3*j : 3*j+3]); err != nil {
+			return rowError(ra.s, ra.l, i, j, vals, err)
+		}
+	}
+	return nil
+}
+
+// columnAppender is appendColumn bound to column c's builders, which stay
+// the same through every record b builds.
+func columnAppender(b *array.RecordBuilder, i int, c column) func(v []jval) error {
+	switch c.kind {
+	case kString:
+		sb := b.Field(i).(*array.StringBuilder)
+		if c.guid {
+			return func(v []jval) error { return appendGUID(sb, v[0]) }
+		}
+		return func(v []jval) error { return appendString(sb, v[0]) }
+	case kInt32:
+		ib := b.Field(i).(*array.Int32Builder)
+		return func(v []jval) error { return appendInt32(ib, v[0]) }
+	case kInt64:
+		ib := b.Field(i).(*array.Int64Builder)
+		return func(v []jval) error { return appendInt64(ib, v[0]) }
+	case kFloat64:
+		fb := b.Field(i).(*array.Float64Builder)
+		return func(v []jval) error { return appendFloat64(fb, v[0]) }
+	case kDecimal:
+		db := b.Field(i).(*array.Decimal128Builder)
+		return func(v []jval) error { return appendDecimal(db, v[0], c.precision, c.scale) }
+	case kBool:
+		bb := b.Field(i).(*array.BooleanBuilder)
+		return func(v []jval) error { return appendBool(bb, v[0]) }
+	case kTimestamp:
+		tb := b.Field(i).(*array.TimestampBuilder)
+		return func(v []jval) error { return appendTimestamp(tb, v[0]) }
+	case kDate:
+		db := b.Field(i).(*array.Date32Builder)
+		return func(v []jval) error { return appendDate(db, v[0]) }
+	case kOption:
+		vb, lb := b.Field(i).(*array.Int32Builder), b.Field(i+1).(*array.StringBuilder)
+		return func(v []jval) error { return appendOptionTo(vb, lb, c.labels, v[0], v[1]) }
+	case kLookup:
+		gb := b.Field(i).(*array.StringBuilder)
+		nb, fb := b.Field(i+1).(*array.StringBuilder), b.Field(i+2).(*array.StringBuilder)
+		return func(v []jval) error { return appendLookupTo(gb, nb, fb, v) }
+	}
+	return func(v []jval) error { return appendColumn(b, i, c, v) }
 }
 
 // isGUID accepts the 8-4-4-4-12 hex form Dataverse writes keys in.
@@ -607,17 +682,27 @@ func appendAnnotation(b *array.StringBuilder, v jval) {
 }
 
 func appendLookup(b *array.RecordBuilder, i int, v []jval) error {
-	if err := appendGUID(b.Field(i).(*array.StringBuilder), v[0]); err != nil {
+	return appendLookupTo(b.Field(i).(*array.StringBuilder), b.Field(i+1).(*array.StringBuilder),
+		b.Field(i+2).(*array.StringBuilder), v)
+}
+
+// appendLookupTo stores a lookup's value, logical name and formatted value.
+func appendLookupTo(value, name, formatted *array.StringBuilder, v []jval) error {
+	if err := appendGUID(value, v[0]); err != nil {
 		return err
 	}
-	appendAnnotation(b.Field(i+1).(*array.StringBuilder), v[2])
-	appendAnnotation(b.Field(i+2).(*array.StringBuilder), v[1])
+	appendAnnotation(name, v[2])
+	appendAnnotation(formatted, v[1])
 	return nil
 }
 
 func appendOption(b *array.RecordBuilder, i int, c column, v, formatted jval) error {
-	vb := b.Field(i).(*array.Int32Builder)
-	lb := b.Field(i + 1).(*array.StringBuilder)
+	return appendOptionTo(b.Field(i).(*array.Int32Builder), b.Field(i+1).(*array.StringBuilder), c.labels, v, formatted)
+}
+
+// appendOptionTo stores an option's value and its label: the metadata's,
+// else the formatted value.
+func appendOptionTo(vb *array.Int32Builder, lb *array.StringBuilder, labels map[int32]string, v, formatted jval) error {
 	if v.isNull() {
 		vb.AppendNull()
 		lb.AppendNull()
@@ -628,7 +713,7 @@ func appendOption(b *array.RecordBuilder, i int, c column, v, formatted jval) er
 		return err
 	}
 	vb.Append(int32(n))
-	if l, ok := c.labels[int32(n)]; ok {
+	if l, ok := labels[int32(n)]; ok {
 		lb.Append(l)
 		return nil
 	}

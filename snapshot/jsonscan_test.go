@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -56,7 +57,8 @@ func streamRecord(t testing.TB, s *tableSchema, body []byte, window int) (*page,
 	defer b.Release()
 	var raw bytes.Buffer
 	sc := newStreamScanner(iotest.OneByteReader(bytes.NewReader(body)), &raw, window)
-	p, rowErr, err := scanPageFrom(sc, l, func(i int, vals []jval) error { return appendRow(b, s, l, i, vals) })
+	ra := newRowAppender(b, s, l) // the page reader's appender; scanRecord uses appendRow
+	p, rowErr, err := scanPageFrom(sc, l, ra.append)
 	if err == nil {
 		err = sc.drain()
 	}
@@ -325,4 +327,40 @@ func TestSWARSpecial(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkAppendIncidentPage appends a scanned 5,000-row incident page to
+// the builders, per value (appendRow) and through appenders bound once per
+// page (rowAppender).
+func BenchmarkAppendIncidentPage(b *testing.B) {
+	s, body := benchPage(b, 5000)
+	l := newRowLayout(s)
+	var rows [][]jval
+	if _, rowErr, err := scanPage(body, l, func(_ int, vals []jval) error {
+		rows = append(rows, slices.Clone(vals))
+		return nil
+	}); err != nil || rowErr != nil {
+		b.Fatal(err, rowErr)
+	}
+	run := func(b *testing.B, add func(rb *array.RecordBuilder) func(int, []jval) error) {
+		rb := array.NewRecordBuilder(memory.DefaultAllocator, s.arrow)
+		defer rb.Release()
+		for b.Loop() {
+			f := add(rb)
+			for i, vals := range rows {
+				if err := f(i, vals); err != nil {
+					b.Fatal(err)
+				}
+			}
+			rb.NewRecordBatch().Release()
+		}
+	}
+	b.Run("appendRow", func(b *testing.B) {
+		run(b, func(rb *array.RecordBuilder) func(int, []jval) error {
+			return func(i int, vals []jval) error { return appendRow(rb, s, l, i, vals) }
+		})
+	})
+	b.Run("rowAppender", func(b *testing.B) {
+		run(b, func(rb *array.RecordBuilder) func(int, []jval) error { return newRowAppender(rb, s, l).append })
+	})
 }

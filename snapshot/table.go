@@ -35,17 +35,18 @@ type source interface {
 
 // tableRun holds the state of one table's snapshot while it runs.
 type tableRun struct {
-	cfg    Config
-	api    source
-	table  string
-	log    *slog.Logger
-	schema *tableSchema
-	cp     *checkpoint
-	meta   []FileEntry
-	start  time.Time
-	read   int64       // rows decoded in this run
-	layout *rowLayout  // where the page scanner puts each property, made once
-	raws   [2]*rawPage // compress the raw page bodies, one for the page read, one for the page committed
+	cfg     Config
+	api     source
+	table   string
+	log     *slog.Logger
+	schema  *tableSchema
+	cp      *checkpoint
+	meta    []FileEntry
+	start   time.Time
+	read    int64       // rows decoded in this run
+	layout  *rowLayout  // where the page scanner puts each property, made once
+	raws    [2]*rawPage // compress the raw page bodies, one for the page read, one for the page committed
+	rawBufs *rawBufs    // the chunk buffers raws share
 }
 
 // snapshotTable reads one table; its outcome is the manifest entry.
@@ -420,8 +421,9 @@ func (r *tableRun) scanPart(body io.Reader, raw io.Writer, n int) (*page, *openP
 func (r *tableRun) scanInto(sc *scanner, n int, b *array.RecordBuilder, pw *partWriter) (p *page, pageErr, writeErr error) {
 	bw := pw.async()
 	pending := 0
+	ra := newRowAppender(b, r.schema, r.layout)
 	p, rowErr, err := scanPageFrom(sc, r.layout, func(i int, vals []jval) error {
-		if err := appendRow(b, r.schema, r.layout, i, vals); err != nil {
+		if err := ra.append(i, vals); err != nil {
 			return err
 		}
 		if pending++; pending == partBatch {
