@@ -23,6 +23,13 @@ func (r *runner) conversationAttributes(ctx context.Context, c stageConversation
 	o.send = func(ctx context.Context, _ bool) (outcome, error) {
 		return outcome{id: convID}, r.e.c.UpdateConversation(ctx, convID, req)
 	}
+	// Changed staged values are put again under a new step: the PUT is the
+	// same request, so the earlier one's outcome would otherwise skip it.
+	o.revise = func(id string, n int) op {
+		rev := o
+		rev.step, rev.revise = "update-"+revisionStep(n), nil
+		return rev
+	}
 	_, err := r.e.write(ctx, o)
 	return err
 }

@@ -60,6 +60,9 @@ func TestCrashResume(t *testing.T) {
 	}
 	want := fingerprint(base)
 	total := countLines(t, baseLogs)
+	if n := base.Notifications(); n != 0 {
+		t.Fatalf("the clean run notified customers %d times", n)
+	}
 
 	seed := time.Now().UnixNano()
 	t.Logf("seed %d, %d log lines in a clean run", seed, total)

@@ -34,6 +34,10 @@ type op struct {
 	// intentAt is when that attempt started, prior its intent (nil in-run).
 	// found=false means the object does not exist and may be sent.
 	resolve func(ctx context.Context, intentAt time.Time, prior *Record) (outcome, bool, error)
+	// revise makes the n-th revision of the object an earlier run wrote as
+	// id, for when the staged body has changed since (delta.go); nil for
+	// ops that are written once.
+	revise func(id string, n int) op
 }
 
 func (o *op) key() string { return o.kind + ":" + o.sourceID + ":" + o.step }
@@ -67,6 +71,11 @@ func (e *executor) write(ctx context.Context, o op) (outcome, error) {
 		st = nil // a rollback took it back: do it afresh
 	}
 	if st != nil && st.done && !st.undoPending {
+		if rev, ok := e.revision(o, st); ok {
+			if _, err := e.write(ctx, rev); err != nil {
+				return outcome{}, err
+			}
+		}
 		e.count(o.kind, resultSkipped)
 		return outcome{status: st.status, id: st.intercomID, existing: st.existing, before: st.before}, nil
 	}

@@ -323,7 +323,7 @@ func (r *runner) companyOp(c stageCompany) op {
 	req := CompanyRequest{CompanyID: c.CompanyID, Name: c.Name, Website: c.Website, Industry: c.Industry,
 		Size: c.Size, RemoteCreatedAt: c.RemoteCreatedAt, CustomAttributes: c.CustomAttributes}
 	o := op{kind: KindCompany, sourceTable: c.SourceTable, sourceID: c.SourceID, step: "upsert",
-		method: "POST", path: "/companies", body: req}
+		method: "POST", path: "/companies", body: req, revise: r.companyRevision(c, req)}
 	o.prepare = func(ctx context.Context) (json.RawMessage, error) {
 		co, err := r.e.c.FindCompany(ctx, c.CompanyID)
 		var nf *NotFound

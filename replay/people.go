@@ -38,7 +38,7 @@ func (r *runner) contactOp(c stageContact) op {
 		req.Role = "user"
 	}
 	o := op{kind: KindContact, sourceTable: c.SourceTable, sourceID: c.SourceID, step: "create",
-		method: "POST", path: "/contacts", body: req}
+		method: "POST", path: "/contacts", body: req, revise: r.contactRevision(c, req)}
 	// firstTry is when the earliest unanswered attempt was sent (resolve is
 	// told before any resend); see conflictOutcome.
 	var firstTry time.Time

@@ -58,9 +58,10 @@ type PlanSummary struct {
 }
 
 // Kinds in the order replay sends them.
-var planKinds = []string{KindDataAttribute, KindCompany, KindContact, KindContactCompany, KindContactNote,
-	KindCollection, KindArticle, KindConversation, KindConversationPart, KindConversationAttributes, KindConversationState,
-	KindTag, KindConversationTag, KindContactTag, KindCompanyTag}
+var planKinds = []string{KindDataAttribute, KindCompany, KindCompanyUpdate, KindContact, KindContactUpdate,
+	KindContactCompany, KindContactNote, KindCollection, KindArticle, KindConversation, KindConversationPart,
+	KindConversationAttributes, KindConversationState, KindTag, KindConversationTag, KindContactTag, KindCompanyTag,
+	KindDeletion}
 
 // WorkspaceChecklist lists the workspace settings an Intercom admin turns off
 // for the migration window (and back on after verify): replayed contacts and

@@ -29,7 +29,9 @@ func intentsByKind(recs []Record) (writes, reads, attempts map[string]int) {
 var stageRowsPlan = []KindPlan{
 	{Kind: KindDataAttribute, Objects: 4, Writes: 4},
 	{Kind: KindCompany, Objects: 2, Writes: 2, Reads: 2},
+	{Kind: KindCompanyUpdate},
 	{Kind: KindContact, Objects: 3, Writes: 3},
+	{Kind: KindContactUpdate},
 	{Kind: KindContactCompany, Objects: 2, Writes: 2},
 	{Kind: KindContactNote},
 	{Kind: KindCollection},
@@ -42,6 +44,7 @@ var stageRowsPlan = []KindPlan{
 	{Kind: KindConversationTag},
 	{Kind: KindContactTag},
 	{Kind: KindCompanyTag},
+	{Kind: KindDeletion},
 }
 
 func TestPlanCountsStage(t *testing.T) {

@@ -234,6 +234,7 @@ func (r *runner) run(ctx context.Context) error {
 		{"tag", r.prepareTag},
 		{"conversations", r.replayConversations},
 		{"contact and company tags", r.tagPeople},
+		{"deletions", r.replayDeletions},
 	}
 	for _, s := range steps {
 		if err := s.fn(ctx); err != nil {

@@ -257,6 +257,9 @@ func residueReason(kind string) string {
 		return "close, snooze and assignment times cannot be undone by API"
 	case KindContactNote:
 		return "a note on a contact cannot be deleted by API; it goes only with its contact"
+	case KindDeletion:
+		return "deleted in Intercom by a delta replay; the API cannot bring it back " +
+			"(replay a staging that holds it to create it again)"
 	default:
 		return "conversation attribute values are not restored (conversation was not deleted)"
 	}
@@ -288,6 +291,14 @@ func undoOp(c *Client, in, out Record) (op, bool) {
 		contactID := strings.TrimSuffix(strings.TrimPrefix(in.Path, "/contacts/"), "/companies")
 		o.method, o.path = "DELETE", attachPath(contactID)+"/"+escape(id)
 		do = func(ctx context.Context) error { return c.DetachCompany(ctx, contactID, id) }
+	case KindContactUpdate:
+		return restoreContactOp(c, o, id, out.Before)
+	case KindCompanyUpdate:
+		return restoreCompanyOp(c, o, id, out.Before)
+	case KindDeletion:
+		// Only an archive is undone (planOne lists the rest as residue).
+		o.method, o.path = "POST", "/contacts/"+escape(id)+"/unarchive"
+		do = func(ctx context.Context) error { return c.ArchiveContact(ctx, id, false) }
 	case KindCompany:
 		if out.Before != nil {
 			return restoreCompanyOp(c, o, id, out.Before)
@@ -318,6 +329,36 @@ func undoOp(c *Client, in, out Record) (op, bool) {
 		var nf *NotFound
 		if errors.As(err, &nf) {
 			return outcome{status: http.StatusNotFound, id: id}, nil // already gone
+		}
+		return outcome{id: id}, err
+	}
+	return o, true
+}
+
+func restoreContactOp(c *Client, o op, id string, before json.RawMessage) (op, bool) {
+	var prev struct {
+		Contact
+		Name         string `json:"name"`
+		Phone        string `json:"phone"`
+		SignedUpAt   int64  `json:"signed_up_at"`
+		Unsubscribed bool   `json:"unsubscribed_from_emails"`
+	}
+	if before == nil || json.Unmarshal(before, &prev) != nil {
+		return o, false
+	}
+	// TODO: fields that were empty before and set by the revision are not cleared.
+	attrs, err := json.Marshal(prev.CustomAttributes)
+	if err != nil || len(prev.CustomAttributes) == 0 {
+		attrs = nil
+	}
+	req := ContactRequest{Role: prev.Role, ExternalID: prev.ExternalID, Email: prev.Email, Name: prev.Name,
+		Phone: prev.Phone, SignedUpAt: prev.SignedUpAt, Unsubscribed: prev.Unsubscribed, CustomAttributes: attrs}
+	o.method, o.path, o.body = "PUT", "/contacts/"+escape(id), req
+	o.send = func(ctx context.Context, _ bool) (outcome, error) {
+		err := c.UpdateContact(ctx, id, req)
+		var nf *NotFound
+		if errors.As(err, &nf) {
+			return outcome{status: http.StatusNotFound, id: id}, nil // deleted since: nothing to restore
 		}
 		return outcome{id: id}, err
 	}

@@ -23,11 +23,13 @@ const DefaultHoldBackTolerance = 2 * time.Minute
 // data attributes are schema, and they are held back with the objects that
 // hold their values instead.
 var objectPaths = map[string]string{
-	KindContact:      "/contacts/",
-	KindCompany:      "/companies/",
-	KindConversation: "/conversations/",
-	KindCollection:   "/help_center/collections/",
-	KindArticle:      "/articles/",
+	KindContact:       "/contacts/",
+	KindContactUpdate: "/contacts/",
+	KindCompany:       "/companies/",
+	KindCompanyUpdate: "/companies/",
+	KindConversation:  "/conversations/",
+	KindCollection:    "/help_center/collections/",
+	KindArticle:       "/articles/",
 }
 
 // holdBackCheck finds the objects a rollback must not touch.

@@ -12,14 +12,14 @@ import (
 // are not among them: a part, the state or the attributes of a conversation
 // go only with the conversation.
 var rollbackKinds = []string{KindDataAttribute, KindCompany, KindContact, KindContactCompany, KindConversation,
-	KindCollection, KindArticle, KindTag, KindContactTag, KindCompanyTag, KindConversationTag}
+	KindCollection, KindArticle, KindTag, KindContactTag, KindCompanyTag, KindConversationTag, KindDeletion}
 
 // goesWith names what a chosen kind brings along: what deleting its objects
 // removes anyway (parts, state, attributes, the tags applied to them).
 var goesWith = map[string][]string{
 	KindConversation: {KindConversationPart, KindConversationState, KindConversationAttributes, KindConversationTag},
-	KindContact:      {KindContactTag, KindContactNote},
-	KindCompany:      {KindCompanyTag},
+	KindContact:      {KindContactTag, KindContactNote, KindContactUpdate},
+	KindCompany:      {KindCompanyTag, KindCompanyUpdate},
 }
 
 // rollbackDependents names, per kind, what is left broken if that kind is
@@ -140,11 +140,14 @@ const (
 	UndoResidue  UndoAction = "residue"   // the API cannot take it back
 	UndoHoldBack UndoAction = "hold_back" // changed in Intercom after our write: not touched
 	UndoEarlier  UndoAction = "earlier"   // an earlier rollback took it back
+	// UndoSuperseded is a later revision of an object: the undo of its
+	// oldest revision in the rollback writes back the state before them all.
+	UndoSuperseded UndoAction = "superseded"
 )
 
 // UndoActions is the order in which summaries show the actions.
 var UndoActions = []UndoAction{UndoDelete, UndoRestore, UndoArchive, UndoDetach, UndoRemoved, UndoResidue,
-	UndoHoldBack, UndoEarlier}
+	UndoHoldBack, UndoEarlier, UndoSuperseded}
 
 // planExamples is how many ids a plan keeps per kind and action.
 const planExamples = 3
@@ -214,14 +217,48 @@ func planUndo(c *Client, ops []written) []undoStep {
 			deleted[contactParent(w.outcome.IntercomID)] = true // its notes go with it
 		}
 	}
+	created, oldest := revisedObjects(ops)
 	var steps []undoStep
-	for _, w := range ops {
+	for i, w := range ops {
 		if w.outcome.Existing && w.outcome.Before == nil {
 			continue
 		}
-		steps = append(steps, planOne(c, w, deleted))
+		s := planOne(c, w, deleted)
+		if base, ok := revisionBase[w.intent.Kind]; ok && s.action != UndoEarlier {
+			switch {
+			case created[base+":"+w.intent.SourceID]:
+				s.action, s.undo = UndoRemoved, op{} // the object itself is deleted
+			case oldest[objectOf(w.outcome.Op)] != i:
+				s.action, s.undo = UndoSuperseded, op{}
+			}
+		}
+		steps = append(steps, s)
 	}
 	return steps
+}
+
+// revisionBase pairs the kinds a delta replay revises objects with with the
+// kind that wrote the object.
+var revisionBase = map[string]string{KindContactUpdate: KindContact, KindCompanyUpdate: KindCompany}
+
+// revisedObjects finds, among ops, the objects this rollback deletes
+// ("kind:source_id" of a create it takes back) and, per revised object, the
+// index of its oldest revision still standing.
+func revisedObjects(ops []written) (created map[string]bool, oldest map[string]int) {
+	created, oldest = map[string]bool{}, map[string]int{}
+	for i, w := range ops {
+		in, out := w.intent, w.outcome
+		switch {
+		case w.undone:
+		case (in.Kind == KindContact || in.Kind == KindCompany) && !out.Existing && out.Before == nil:
+			created[in.Kind+":"+in.SourceID] = true
+		case revisionBase[in.Kind] != "":
+			if _, ok := oldest[objectOf(out.Op)]; !ok {
+				oldest[objectOf(out.Op)] = i
+			}
+		}
+	}
+	return created, oldest
 }
 
 func planOne(c *Client, w written, deleted map[string]bool) undoStep {
@@ -241,6 +278,9 @@ func planOne(c *Client, w written, deleted map[string]bool) undoStep {
 		s.action = UndoRemoved
 		return s
 	case in.Kind == KindContactNote:
+		s.action, s.reason = UndoResidue, residueReason(in.Kind)
+		return s
+	case in.Kind == KindDeletion && !strings.HasSuffix(in.Step, "-"+stepArchive):
 		s.action, s.reason = UndoResidue, residueReason(in.Kind)
 		return s
 	}
@@ -267,8 +307,8 @@ func undoActionOf(in, out Record) UndoAction {
 		return UndoArchive
 	case linkKinds[in.Kind]:
 		return UndoDetach
-	case out.Before != nil:
-		return UndoRestore
+	case out.Before != nil, in.Kind == KindDeletion:
+		return UndoRestore // a deletion's undo is an unarchive
 	}
 	return UndoDelete
 }

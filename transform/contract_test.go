@@ -20,6 +20,7 @@ var contractDDL = map[string]string{
 	"conversations": "source_table varchar, source_id varchar, contact_source_id varchar, company_source_id varchar, " +
 		"admin_source_id varchar, team_source_id varchar, title varchar, body varchar, created_at bigint, " +
 		"updated_at bigint, state varchar, snoozed_until bigint, closed_at bigint, custom_attributes json, ord bigint",
+	"deletions": "kind varchar, source_table varchar, source_id varchar, action varchar, ord bigint",
 	"conversation_parts": "source_table varchar, source_id varchar, conversation_source_id varchar, " +
 		"part_order integer, author_type varchar, contact_source_id varchar, admin_source_id varchar, " +
 		"message_type varchar, body varchar, created_at bigint, ord bigint",

@@ -21,6 +21,7 @@ import (
 type manifest struct {
 	Complete   bool                     `json:"complete"`
 	FinishedAt string                   `json:"finished_at"`
+	Base       string                   `json:"base"` // set on a delta snapshot: the snapshot it holds changes since
 	Tables     map[string]manifestTable `json:"tables"`
 }
 
@@ -278,21 +279,20 @@ func verifyFile(snapDir, table string, f manifestFile) error {
 
 // createSourceViews recreates schema src with one view per source table and
 // fills temp table snap_tables (what the manifest says about each) for the
-// reconciliation step.
-func createSourceViews(ctx context.Context, conn *sql.Conn, snapDir string, m *manifest) ([]string, error) {
+// reconciliation step, and snap_tombstones with what a delta deleted.
+func createSourceViews(ctx context.Context, conn *sql.Conn, set *snapshotSet) ([]string, error) {
 	if _, err := conn.ExecContext(ctx, `drop schema if exists src cascade; create schema src;
 		create or replace temp table snap_tables (source_table varchar, status varchar,
-			source_count bigint, manifest_rows bigint, snapshot_rows bigint, ord integer);`); err != nil {
+			source_count bigint, manifest_rows bigint, snapshot_rows bigint, ord integer);
+		create or replace temp table snap_tombstones (source_table varchar, source_id varchar);`); err != nil {
 		return nil, fmt.Errorf("create schema src: %w", err)
 	}
-	absDir, err := filepath.Abs(snapDir)
-	if err != nil {
-		return nil, fmt.Errorf("resolve snapshot dir %s: %w", snapDir, err)
-	}
+	m, absDir := set.asOf(), set.newest().absDir
 	if err := recordSnapshotTime(ctx, conn, m); err != nil {
 		return nil, err
 	}
 	// replay reads attachment bytes from the blob store beside the Parquet.
+	// TODO: a delta's attachments unchanged since its base are in the base's blob store, which replay does not read.
 	if _, err := conn.ExecContext(ctx, "create or replace temp table snap_dir as select ? as dir",
 		filepath.ToSlash(absDir)); err != nil {
 		return nil, fmt.Errorf("record snapshot dir: %w", err)
@@ -305,25 +305,25 @@ func createSourceViews(ctx context.Context, conn *sql.Conn, snapDir string, m *m
 		if !ok {
 			status, t.SourceCount = "absent", -1
 		}
-		var view string
-		files := t.parquetFiles()
-		if len(files) == 0 && optionalTables[st.name] {
+		ts, has := set.source(st.name, st.cols[0].name)
+		if !has && optionalTables[st.name] {
 			if err := optionalInput(ctx, conn, st.name, st.cols, status, t, i+1); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		if len(files) == 0 {
-			view = emptyView(st.cols)
-			if status != "complete" {
-				notes = append(notes, fmt.Sprintf("%s: not in the snapshot (status %s); read as an empty table",
-					st.name, status))
-			}
-		} else {
-			view, err = parquetView(ctx, conn, absDir, st.name, files, st.cols)
-			if err != nil {
+		view := emptyView(st.cols)
+		if has {
+			var err error
+			if view, err = parquetView(ctx, conn, st.name, ts.rows, st.cols); err != nil {
 				return nil, err
 			}
+			if err := recordTombstones(ctx, conn, st.name, ts); err != nil {
+				return nil, err
+			}
+		} else if status != "complete" {
+			notes = append(notes, fmt.Sprintf("%s: not in the snapshot (status %s); read as an empty table",
+				st.name, status))
 		}
 		if _, err := conn.ExecContext(ctx, "create view src."+st.name+" as "+view); err != nil {
 			return nil, fmt.Errorf("create view src.%s: %w", st.name, err)
@@ -331,11 +331,11 @@ func createSourceViews(ctx context.Context, conn *sql.Conn, snapDir string, m *m
 		if _, err := conn.ExecContext(ctx, inputView(st.name, st.cols)); err != nil {
 			return nil, fmt.Errorf("create view %s_in: %w", st.name, err)
 		}
-		if err := recordSnapTable(ctx, conn, st.name, status, t, i+1); err != nil {
+		if err := recordSnapTable(ctx, conn, st.name, status, t, ts, i+1); err != nil {
 			return nil, err
 		}
 	}
-	extraNotes, err := createExtraViews(ctx, conn, absDir, m)
+	extraNotes, err := createExtraViews(ctx, conn, set)
 	if err != nil {
 		return nil, err
 	}
@@ -348,9 +348,23 @@ func createSourceViews(ctx context.Context, conn *sql.Conn, snapDir string, m *m
 // createExtraViews creates src.<table> as every column of the table's Parquet
 // for each of extraTables. They are not reconciled: nothing is staged from
 // them. It notes the failed tables it leaves without a view.
-func createExtraViews(ctx context.Context, conn *sql.Conn, absDir string, m *manifest) ([]string, error) {
-	for _, name := range extraTables(m) {
-		view, err := parquetView(ctx, conn, absDir, name, m.Tables[name].parquetFiles(), nil)
+func createExtraViews(ctx context.Context, conn *sql.Conn, set *snapshotSet) ([]string, error) {
+	m := set.asOf()
+	for _, name := range sortedKeys(m.Tables) {
+		// A delta without changes to a table lists no parts for it: whether
+		// it has rows is asked of the whole chain.
+		if isSourceTable(name) || m.Tables[name].Status == "failed" || len(set.files(name)) == 0 {
+			continue
+		}
+		key := ""
+		if set.isDelta() {
+			var err error
+			if key, err = guessKey(ctx, conn, name, set.files(name)); err != nil {
+				return nil, err
+			}
+		}
+		ts, _ := set.source(name, key)
+		view, err := parquetView(ctx, conn, name, ts.rows, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -405,18 +419,30 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // recordSnapTable counts the view's rows and refuses a table whose Parquet
-// holds a different number of rows than the manifest claims.
+// holds a different number of rows than the manifests claim. For a delta
+// the view holds fewer rows than the files (changed rows replace, deleted
+// ones leave), so the files are counted apart.
 func recordSnapTable(ctx context.Context, conn *sql.Conn, name, status string, t manifestTable,
-	ord int) error {
+	ts tableSource, ord int) error {
 	var n int64
 	if err := conn.QueryRowContext(ctx, "select count(*) from src."+name).Scan(&n); err != nil {
 		return fmt.Errorf("count src.%s: %w", name, err)
 	}
-	if len(t.parquetFiles()) > 0 && n != t.Rows {
-		return fmt.Errorf("snapshot table %s: Parquet holds %d rows, manifest says %d", name, n, t.Rows)
+	inFiles := n
+	if ts.raw != ts.rows {
+		if err := conn.QueryRowContext(ctx, "select count(*) from "+ts.raw).Scan(&inFiles); err != nil {
+			return fmt.Errorf("count snapshot files of %s: %w", name, err)
+		}
+	}
+	if ts.raw != "" && inFiles != ts.manifestRows {
+		return fmt.Errorf("snapshot table %s: Parquet holds %d rows, manifest says %d", name, inFiles, ts.manifestRows)
+	}
+	manifestRows := t.Rows
+	if ts.raw != ts.rows {
+		manifestRows = n // the rows as of the delta; the files were checked above
 	}
 	_, err := conn.ExecContext(ctx, "insert into snap_tables values (?, ?, ?, ?, ?, ?)",
-		name, status, t.SourceCount, t.Rows, n, ord)
+		name, status, t.SourceCount, manifestRows, n, ord)
 	if err != nil {
 		return fmt.Errorf("record snapshot table %s: %w", name, err)
 	}
@@ -444,14 +470,7 @@ func emptyView(cs []column) string {
 
 // parquetView selects every column of the table's files and appends typed
 // nulls for the columns the SQL needs but the files lack.
-func parquetView(ctx context.Context, conn *sql.Conn, absDir, name string, files []manifestFile,
-	cs []column) (string, error) {
-	paths := make([]string, len(files))
-	for i, f := range files {
-		paths[i] = quoteString(filepath.Join(absDir, filepath.FromSlash(f.Path)))
-	}
-	from := "read_parquet([" + strings.Join(paths, ", ") + "], union_by_name = true)"
-
+func parquetView(ctx context.Context, conn *sql.Conn, name, from string, cs []column) (string, error) {
 	have, err := columnsOf(ctx, conn, from)
 	if err != nil {
 		return "", fmt.Errorf("read schema of snapshot table %s: %w", name, err)

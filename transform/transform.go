@@ -117,13 +117,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 
-	man, err := readManifest(cfg.SnapshotDir)
+	set, err := readSnapshotSet(cfg.SnapshotDir)
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyFiles(cfg.SnapshotDir, man); err != nil {
+	if err := set.verify(); err != nil {
 		return nil, err
 	}
+	man := set.newest().m
 	var mp *mapping.Mapping
 	if cfg.MappingPath != "" {
 		if mp, err = mapping.LoadVerified(cfg.MappingPath); err != nil {
@@ -139,7 +140,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer conn.Close()
 
 	res := &Result{DBPath: cfg.DBPath}
-	if err := build(ctx, conn, cfg.SnapshotDir, man, mappingHooks(mp, man), res, log); err != nil {
+	if err := build(ctx, conn, set, mappingHooks(mp, man), deletePolicy(mp), res, log); err != nil {
 		return nil, err
 	}
 	if err := mapping.Record(ctx, conn, mp); err != nil {
@@ -159,12 +160,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // build runs every step on one connection, because the UDFs, temp macros and
 // temp tables live on the connection that created them. hooks are the
 // mapping's generated steps (apply_mapping.go).
-func build(ctx context.Context, conn *sql.Conn, snapDir string, man *manifest, hooks []sqlHook, res *Result,
-	log *slog.Logger) error {
+func build(ctx context.Context, conn *sql.Conn, set *snapshotSet, hooks []sqlHook, deletes *mapping.DeletePolicy,
+	res *Result, log *slog.Logger) error {
 	if err := registerUDFs(conn); err != nil {
 		return err
 	}
-	notes, err := createSourceViews(ctx, conn, snapDir, man)
+	notes, err := createSourceViews(ctx, conn, set)
 	if err != nil {
 		return err
 	}
@@ -174,6 +175,9 @@ func build(ctx context.Context, conn *sql.Conn, snapDir string, man *manifest, h
 	}
 
 	if err := runSQLFiles(ctx, conn, hooks, log); err != nil {
+		return err
+	}
+	if err := stageDeletions(ctx, conn, deletes); err != nil {
 		return err
 	}
 

@@ -26,9 +26,7 @@ func replayVerbSetup(t *testing.T, admins []intercomtest.Admin) (db, logDir stri
 		t.Fatal(err)
 	}
 	conn.Close()
-	srv = intercomtest.NewServer(intercomtest.Options{Token: "tok-replay", Admins: admins, Validate: true,
-		SearchLag: time.Millisecond})
-	t.Cleanup(srv.Close)
+	srv = newIntercom(t, intercomtest.Options{Token: "tok-replay", Admins: admins, SearchLag: time.Millisecond})
 	t.Setenv("D2I_INTERCOM_TOKEN", "tok-replay")
 	return db, filepath.Join(dir, "log"), srv
 }

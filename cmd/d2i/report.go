@@ -162,6 +162,13 @@ func writtenBySource(c *replay.LogCounts) (written, rolledBack map[string]int64)
 			rolledBack[ks.SourceTable] += int64(n)
 		}
 	}
+	// A delta replay's deletions take objects out of Intercom (an archived
+	// contact leaves the active ones) that its staging no longer holds.
+	for ks, n := range c.WrittenBySource {
+		if ks.Kind == replay.KindDeletion {
+			written[ks.SourceTable] -= int64(n - c.UndoneBySource[ks])
+		}
+	}
 	for table, n := range written {
 		written[table] = max(n, 0)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/d2i/d2i/replay"
 	"github.com/d2i/d2i/replay/intercomtest"
 )
 
@@ -59,7 +60,7 @@ func TestRollbackHelpShowsPartialRollbacks(t *testing.T) {
 // planRow returns the fields of the plan's row for kind.
 func planRow(out, kind string) string {
 	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) == 9 && f[0] == kind {
+		if f := strings.Fields(line); len(f) == 1+len(replay.UndoActions) && f[0] == kind {
 			return strings.Join(f[1:], " ")
 		}
 	}
@@ -79,10 +80,9 @@ func TestRollbackVerbPreviewAndKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.Close()
-	srv := intercomtest.NewServer(intercomtest.Options{Token: "tok-rollback",
+	srv := newIntercom(t, intercomtest.Options{Token: "tok-rollback",
 		Admins:    []intercomtest.Admin{{ID: "7", Name: "Agent", Email: "agent@example.com"}},
 		SearchLag: time.Millisecond})
-	defer srv.Close()
 	t.Setenv("D2I_INTERCOM_TOKEN", "tok-rollback")
 	logDir := filepath.Join(dir, "log")
 	var stdout, stderr bytes.Buffer
@@ -97,13 +97,13 @@ func TestRollbackVerbPreviewAndKind(t *testing.T) {
 	if code := run(preview, &stdout, &stderr); code != exitOK {
 		t.Fatalf("preview exit %d: %s %s", code, stdout.String(), stderr.String())
 	}
-	// delete restore archive detach removed residue hold_back earlier
+	// delete restore archive detach removed residue hold_back earlier superseded
 	for kind, want := range map[string]string{
-		"conversation":      "1 0 0 0 0 0 0 0",
-		"conversation_part": "0 0 0 0 1 0 0 0",
-		"contact":           "1 0 0 0 0 0 0 0",
-		"company":           "1 0 0 0 0 1 0 0",
-		"data_attribute":    "0 0 1 0 0 0 0 0",
+		"conversation":      "1 0 0 0 0 0 0 0 0",
+		"conversation_part": "0 0 0 0 1 0 0 0 0",
+		"contact":           "1 0 0 0 0 0 0 0 0",
+		"company":           "1 0 0 0 0 1 0 0 0",
+		"data_attribute":    "0 0 1 0 0 0 0 0 0",
 	} {
 		if got := planRow(stdout.String(), kind); got != want {
 			t.Errorf("preview row %s = %q, want %q\n%s", kind, got, want, stdout.String())

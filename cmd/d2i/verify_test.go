@@ -55,10 +55,9 @@ func TestVerifyVerb(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn.Close()
-	srv := intercomtest.NewServer(intercomtest.Options{Token: "tok-verify",
+	srv := newIntercom(t, intercomtest.Options{Token: "tok-verify",
 		Admins:    []intercomtest.Admin{{ID: "7", Name: "Agent", Email: "agent@example.com"}},
 		SearchLag: time.Millisecond})
-	defer srv.Close()
 	t.Setenv("D2I_INTERCOM_TOKEN", "tok-verify")
 	logDir, out := filepath.Join(dir, "log"), filepath.Join(dir, "verify")
 	var stdout, stderr bytes.Buffer

@@ -49,6 +49,9 @@ type Mapping struct {
 	// CustomTables is omitted from the hash when empty, so that mappings
 	// sealed before custom tables had rules keep their seal.
 	CustomTables []CustomTable `yaml:"custom_tables" json:",omitempty"`
+	// Deletes is what a delta replay does with objects deleted in the
+	// source; nil (keep everything) is omitted from the hash like CustomTables.
+	Deletes *DeletePolicy `yaml:"deletes,omitempty" json:",omitempty"`
 
 	// Confirmed is "sha256:<hex>" of the content, written by Confirm.
 	Confirmed   string `yaml:"confirmed,omitempty" json:"-"`
@@ -177,6 +180,9 @@ func (m *Mapping) Validate() error {
 	}
 	errs = append(errs, m.validateAttributes()...)
 	errs = append(errs, m.validateRules()...)
+	if m.Deletes != nil {
+		errs = append(errs, m.Deletes.validate()...)
+	}
 	return errors.Join(errs...)
 }
 

@@ -285,8 +285,13 @@ func TestReplayRequireMapping(t *testing.T) {
 	if _, err := transform.Run(ctx, transform.Config{SnapshotDir: snap, DBPath: withMap, MappingPath: path}); err != nil {
 		t.Fatal(err)
 	}
-	srv := intercomtest.NewServer(intercomtest.Options{})
+	srv := intercomtest.NewServer(intercomtest.Options{Validate: true})
 	defer srv.Close()
+	defer func() {
+		if n := srv.Notifications(); n != 0 {
+			t.Errorf("the emulator counted %d customer notifications", n)
+		}
+	}()
 
 	cases := []struct {
 		name    string

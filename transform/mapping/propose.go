@@ -273,5 +273,7 @@ func defaults() *Mapping {
 		Admins:      MatchRule{Source: "systemuser", MatchBy: "email", Overrides: []Override{}},
 		Attachments: AttachmentRule{MaxBytes: 10 << 20, OverLimit: "split"},
 		Taxonomy:    TaxonomyRule{MaxDepth: 3, Deeper: "flatten"},
+		Deletes: &DeletePolicy{Contacts: DeleteKeep, Companies: DeleteKeep, Conversations: DeleteKeep,
+			Articles: DeleteKeep},
 	}
 }

@@ -15,7 +15,7 @@ type section struct {
 // sections lists the file's top-level keys in the order they are written,
 // each with the comment that explains it to the person editing the file.
 func (m *Mapping) sections() []section {
-	return []section{
+	out := []section{
 		{"version", `Format of this file.`, map[string]any{"version": m.Version}},
 		{"source", `The snapshot this mapping was drafted from (for the record; not checked).`,
 			map[string]any{"source": m.Source}},
@@ -71,6 +71,18 @@ func (m *Mapping) sections() []section {
 			allowed and tags items with the rest of the path.`,
 			map[string]any{"taxonomy": m.Taxonomy}},
 	}
+	if m.Deletes != nil {
+		// Written only when set, so that a file sealed before deletes
+		// existed keeps its seal when rewritten.
+		out = append(out, section{"deletes", `
+			What a delta replay does in Intercom with objects deleted in Dynamics after an
+			earlier replay wrote them (d2i snapshot --delta-from, transform, replay into the
+			same log directory). keep leaves them; delete removes them (companies: Intercom
+			archives); contacts may also be archive, the one deletion rollback can undo.
+			Objects replay matched rather than created are never deleted.`,
+			map[string]any{"deletes": m.Deletes}})
+	}
+	return out
 }
 
 // nonNil makes an empty list print as [] rather than null.

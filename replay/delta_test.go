@@ -1,0 +1,239 @@
+package replay
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/d2i/d2i/replay/intercomtest"
+)
+
+// deltaRows is stageRows as a delta transform would stage it: Ana renamed
+// and Contoso's website changed, inc1 retitled with a new part, c2 and its
+// conversation inc3 deleted in Dynamics (with the delete policy given),
+// and a contact c4 new.
+func deltaRows(contactAction, conversationAction string) string {
+	return `
+insert into stage.admins values ('systemuser','a1','agent@example.com','Agent One',1);
+insert into stage.teams values ('queue','q1','Support',1);
+insert into stage.data_attributes values
+  ('contact','dynamics_contact_id','string','Dataverse contactid','contact','contactid',1),
+  ('company','dynamics_account_id','string','Dataverse accountid','account','accountid',2),
+  ('conversation','dynamics_case_id','string','Dataverse incidentid','incident','incidentid',3),
+  ('conversation','dynamics_priority','string','Dataverse priority','incident','prioritycode',4);
+insert into stage.companies values
+  ('account','acc1','acc1','Contoso','contoso.example.org','Retail',1500000000,'{"dynamics_account_id":"acc1"}',1),
+  ('account','acc2','acc2','Fabrikam',null,null,null,'{"dynamics_account_id":"acc2"}',2);
+insert into stage.contacts values
+  ('contact','c1','user','c1','ana@example.com','Ana Lima','+1 555 0100',1550000000,'acc1',[],'{"dynamics_contact_id":"c1"}',1),
+  ('contact','c3','lead',null,null,'Visitor',null,null,null,[],'{"dynamics_contact_id":"c3"}',3),
+  ('contact','c4','user','c4','cy@example.com','Cy',null,null,null,[],'{"dynamics_contact_id":"c4"}',4);
+insert into stage.conversations values
+  ('incident','inc1','c1','acc1','a1','q1','Printer on fire (resolved)','<p>My printer is on fire &amp; smoking</p>',
+   1600000000,1600009000,'closed',null,1600009000,'{"dynamics_case_id":"inc1","dynamics_priority":"High"}',1),
+  ('incident','inc2','c3',null,null,null,'Question','<p>Do you ship abroad?</p>',
+   1600100000,1600100000,'open',null,null,'{"dynamics_case_id":"inc2"}',2);
+insert into stage.conversation_parts values
+  ('email','p1','inc1',1,'admin',null,'a1','comment','<p>We are on it.</p>',1600001000,1),
+  ('email','p2','inc1',2,'contact','c1',null,'comment','<p>Thanks!</p>',1600002000,2),
+  ('email','p3','inc1',3,'admin',null,'a1','note','<p>Replaced the fuser.</p>',1600003000,3),
+  ('email','p7','inc1',4,'admin',null,'a1','note','<p>Reopened and fixed again.</p>',1600004000,4),
+  ('email','p4','inc2',1,'contact','c3',null,'comment','<p>Anyone?</p>',1600101000,5),
+  ('email','p5','inc2',2,'admin',null,'a1','comment','<p>Yes, we do.</p>',1600102000,6);
+create table stage.deletions (kind varchar, source_table varchar, source_id varchar, action varchar, ord bigint);
+insert into stage.deletions values
+  ('conversations','incident','inc3','` + conversationAction + `',1),
+  ('contacts','contact','c2','` + contactAction + `',2),
+  ('companies','account','acc9','delete',3);
+`
+}
+
+func contactNamed(srv *intercomtest.Server, externalID string) (intercomtest.Contact, bool) {
+	for _, c := range srv.Contacts() {
+		if c.ExternalID == externalID {
+			return c, true
+		}
+	}
+	return intercomtest.Contact{}, false
+}
+
+// A delta replay into the first run's log directory sends only what
+// changed: revisions of changed objects with their before-images, the new
+// contact and part, and the deletions the policy asks for; verify then
+// finds every staged object equal, and a rollback of the delta run alone
+// puts the first run's state back.
+func TestDeltaReplay(t *testing.T) {
+	srv := newEmulator(t, nil)
+	logDir := t.TempDir()
+	first, err := Run(t.Context(), testConfig(t, srv.URL, writeStage(t, stageRows), logDir))
+	if err != nil || len(first.Failures) > 0 {
+		t.Fatalf("first replay: %v %+v", err, first.Failures)
+	}
+	c2, _ := contactNamed(srv, "c2")
+
+	deltaDB := writeStage(t, deltaRows("archive", "delete"))
+	sum, err := Run(t.Context(), testConfig(t, srv.URL, deltaDB, logDir))
+	if err != nil || len(sum.Failures) > 0 {
+		t.Fatalf("delta replay: %v %+v", err, sum.Failures)
+	}
+	wantCounts := map[string]KindCounts{
+		KindContact:                {Created: 1, Skipped: 2},
+		KindContactUpdate:          {Existing: 1},
+		KindCompanyUpdate:          {Existing: 1},
+		KindConversation:           {Skipped: 2},
+		KindConversationPart:       {Created: 1, Skipped: 5},
+		KindConversationAttributes: {Created: 1, Skipped: 2},
+		KindDeletion:               {Created: 2, Skipped: 1},
+	}
+	for kind, want := range wantCounts {
+		if got := sum.Kinds[kind]; got == nil || *got != want {
+			t.Errorf("delta replay %s = %+v, want %+v", kind, got, want)
+		}
+	}
+	checkDeltaApplied(t, srv, c2.ID)
+
+	// The same delta again sends nothing.
+	again, err := Run(t.Context(), testConfig(t, srv.URL, deltaDB, logDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for kind, kc := range again.Kinds {
+		if kc.Created+kc.Existing+kc.Failed != 0 {
+			t.Errorf("rerun of the delta wrote %s: %+v", kind, *kc)
+		}
+	}
+
+	vs, err := Verify(t.Context(), VerifyConfig{DBPath: deltaDB, LogDir: logDir, BaseURL: srv.URL, Token: secretToken,
+		OutDir: t.TempDir(), Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !vs.Clean() || vs.Kinds[KindContact] == nil || vs.Kinds[KindContact].Equal != 3 {
+		for kind, c := range vs.Kinds {
+			t.Errorf("verify after the delta: %s %+v", kind, *c)
+		}
+	}
+
+	rs, err := Rollback(t.Context(), RollbackConfig{BaseURL: srv.URL, Token: secretToken, LogDir: logDir,
+		RunID: sum.RunID, Retry: fastRetry})
+	if err != nil || len(rs.Failures) > 0 {
+		t.Fatalf("rollback of the delta run: %v %+v", err, rs)
+	}
+	checkDeltaUndone(t, srv, c2.ID, rs)
+}
+
+func checkDeltaApplied(t *testing.T, srv *intercomtest.Server, c2ID string) {
+	t.Helper()
+	if ana, ok := contactNamed(srv, "c1"); !ok || ana.Name != "Ana Lima" {
+		t.Errorf("c1 after the delta: %+v", ana)
+	}
+	if _, ok := contactNamed(srv, "c4"); !ok {
+		t.Error("new contact c4 not created")
+	}
+	if c2, ok := contactNamed(srv, "c2"); !ok || !c2.Archived || c2.ID != c2ID {
+		t.Errorf("c2 should be archived: %+v", c2)
+	}
+	for _, co := range srv.Companies() {
+		if co.CompanyID == "acc1" && co.Website != "contoso.example.org" {
+			t.Errorf("acc1 website = %q", co.Website)
+		}
+	}
+	convs := srv.Conversations()
+	if len(convs) != 2 {
+		t.Errorf("conversations after deleting inc3: %d, want 2", len(convs))
+	}
+	for _, cv := range convs {
+		if strings.HasPrefix(cv.Title, "Printer") && cv.Title != "Printer on fire (resolved)" {
+			t.Errorf("inc1 title = %q", cv.Title)
+		}
+	}
+}
+
+func checkDeltaUndone(t *testing.T, srv *intercomtest.Server, c2ID string, rs *RollbackSummary) {
+	t.Helper()
+	if ana, _ := contactNamed(srv, "c1"); ana.Name != "Ana" {
+		t.Errorf("c1 after rolling back the delta: name %q, want Ana", ana.Name)
+	}
+	if c2, ok := contactNamed(srv, "c2"); !ok || c2.Archived || c2.ID != c2ID {
+		t.Errorf("c2 after rolling back the delta: %+v (want unarchived)", c2)
+	}
+	if _, ok := contactNamed(srv, "c4"); ok {
+		t.Error("c4, created by the delta, survived its rollback")
+	}
+	for _, co := range srv.Companies() {
+		if co.CompanyID == "acc1" && co.Website != "contoso.example" {
+			t.Errorf("acc1 website after rollback = %q", co.Website)
+		}
+	}
+	var deletedResidue bool
+	for _, r := range rs.Residue {
+		deletedResidue = deletedResidue || (r.Kind == KindDeletion && strings.Contains(r.Reason, "cannot bring it back"))
+	}
+	if !deletedResidue {
+		t.Errorf("the deleted conversation is not listed as residue: %+v", rs.Residue)
+	}
+	if len(srv.Conversations()) != 2 {
+		t.Errorf("conversations after rollback: %d (inc3 stays deleted)", len(srv.Conversations()))
+	}
+}
+
+// With the default policy a deletion in the source leaves Intercom alone.
+func TestDeltaReplayKeepsDeleted(t *testing.T) {
+	srv := newEmulator(t, nil)
+	logDir := t.TempDir()
+	if _, err := Run(t.Context(), testConfig(t, srv.URL, writeStage(t, stageRows), logDir)); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(t.Context(), testConfig(t, srv.URL, writeStage(t, deltaRows("keep", "keep")), logDir))
+	if err != nil || len(sum.Failures) > 0 {
+		t.Fatalf("delta replay: %v %+v", err, sum.Failures)
+	}
+	if got := sum.Kinds[KindDeletion]; got == nil || *got != (KindCounts{Existing: 2, Skipped: 1}) {
+		t.Errorf("deletions = %+v, want 2 kept and 1 never written", got)
+	}
+	if c2, ok := contactNamed(srv, "c2"); !ok || c2.Archived {
+		t.Errorf("c2 kept: %+v", c2)
+	}
+	if n := len(srv.Conversations()); n != 3 {
+		t.Errorf("conversations = %d, want 3 kept", n)
+	}
+}
+
+// Contacts and companies a delta revised are restored to the state before
+// the oldest revision the rollback covers, and nothing is restored of an
+// object the rollback deletes anyway.
+func TestRollbackRevisionsPlan(t *testing.T) {
+	mk := func(kind, sid, step, id string, existing bool, before string) written {
+		w := written{intent: Record{Kind: kind, SourceID: sid, Step: step, Op: kind + ":" + sid + ":" + step},
+			outcome: Record{Op: kind + ":" + sid + ":" + step, IntercomID: id, Existing: existing}}
+		if before != "" {
+			w.outcome.Before = []byte(before)
+		}
+		return w
+	}
+	ops := []written{
+		mk(KindContact, "c1", "create", "ct1", true, ""),  // matched: never deleted
+		mk(KindContact, "c2", "create", "ct2", false, ""), // created: deleted by the rollback
+		mk(KindContactUpdate, "c1", "rev-1", "ct1", true, `{"name":"A"}`),
+		mk(KindContactUpdate, "c2", "rev-1", "ct2", true, `{"name":"B"}`),
+		mk(KindContactUpdate, "c1", "rev-2", "ct1", true, `{"name":"A2"}`),
+	}
+	steps := planUndo(nil, ops)
+	got := map[string]UndoAction{}
+	for _, s := range steps {
+		got[s.w.outcome.Op] = s.action
+	}
+	want := map[string]UndoAction{
+		"contact:c2:create":       UndoDelete,
+		"contact_update:c1:rev-1": UndoRestore,
+		"contact_update:c2:rev-1": UndoRemoved,
+		"contact_update:c1:rev-2": UndoSuperseded,
+	}
+	for op, a := range want {
+		if got[op] != a {
+			t.Errorf("%s: %q, want %q", op, got[op], a)
+		}
+	}
+	if _, ok := got["contact:c1:create"]; ok {
+		t.Error("a matched contact without before-image got an undo step")
+	}
+}
