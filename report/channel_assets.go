@@ -47,9 +47,9 @@ var assetKinds = []assetKind{
 	{"attachment_failed", "Attachments that failed", "The snapshot could not download these files, or " +
 		"transform found them empty or missing from the blob store (see the reason); snapshot again or " +
 		"fetch them by hand.", []string{"annotation", "activitymimeattachment"}},
-	{"attachment_not_migrated", "Files of notes on contacts and accounts", "Notes on contacts and " +
-		"accounts are not migrated yet, so their files stay behind; attach them to the Intercom user or " +
-		"company by hand.", []string{"annotation"}},
+	{"attachment_not_migrated", "Files of notes on contacts and accounts", "A note on a contact becomes " +
+		"a note on the Intercom user, which cannot carry a file, and Intercom's API has no notes on " +
+		"companies; attach these files to the user or company by hand.", []string{"annotation"}},
 }
 
 // ChannelAssets lists every reference that cannot move to Intercom as a

@@ -42,8 +42,8 @@ func TestChannelAssetsAttachments(t *testing.T) {
 	got := csvText(doc.CSV)
 	for _, w := range []string{
 		"attachment_failed,activitymimeattachment,m3,empty.pdf,0,the file is empty (size 0),,email,e1,i1,CAS-1,conversation,i1",
-		"attachment_not_migrated,annotation,n1,id-scan.png,500,note on a contact: notes on users and companies " +
-			"are not migrated yet,,contact,c1,,,contact,c1",
+		"attachment_not_migrated,annotation,n1,id-scan.png,500,note on a contact: its text is a note on the " +
+			"Intercom user, which takes no files,,contact,c1,,,contact,c1",
 		"attachment_over_cap,activitymimeattachment,m1,big.pdf,2500,larger than the cap: sent split into 3 " +
 			"numbered parts on email e1,,email,e1,i1,CAS-1,conversation,i1",
 	} {

@@ -72,10 +72,12 @@ func attachmentTables() map[string]fixtureTable {
 		"annotation": {schema: annotationSchema, rows: []string{
 			note("n1", "i1", "incident", "shot.png", 2048), // note with file on a case
 			note("n2", "i1", "incident", "", 0),            // plain note on a case
-			note("n3", "c1", "contact", "id.png", 10),      // on a contact: out of scope
+			note("n3", "c1", "contact", "id.png", 10),      // on a contact: a note on the user, file listed
 			note("n4", "i4", "incident", "", 0),            // its case is rejected
 			note("n5", "x1", "msdyn_transcript", "t.txt", 10),
 			note("n6", "q1", "queue", "", 0),
+			note("n7", "a1", "account", "", 0),   // Intercom has no notes on companies
+			note("n8", "c404", "contact", "", 0), // its contact is not in the snapshot
 		}},
 	}
 }
@@ -132,11 +134,18 @@ func TestAttachmentsStaged(t *testing.T) {
 		where source_table in ('annotation', 'activitymimeattachment') order by source_id`, []string{
 		"m24|its email is not migrated (see the email's fate)",
 		"m25|attached to a record of table appointment, not an email",
-		"n3|note on a contact or account: notes on users and companies are not migrated yet " +
-			"(a file on it is listed in the channel-asset report)",
 		"n5|consumed: a transcript's messages are conversation parts (see msdyn_transcript)",
 		"n6|note not about a case, contact or account",
+		"n7|note on an account: Intercom's API has no notes on companies (a file on it is listed in the " +
+			"channel-asset report)",
 	})
+	assertRows(t, dbPath, `select source_id, contact_source_id, admin_source_id, body from stage.contact_notes
+		where source_table = 'annotation'`, []string{
+		"n3|c1|u1|<p>Note: Subj n3</p><p>text of n3</p><p>File not attached (a note on a user takes no files; " +
+			"listed in the channel-asset report): id.png</p>",
+	})
+	assertRows(t, dbPath, `select source_id, rule, context from rejects.contact_notes where source_table = 'annotation'`,
+		[]string{"n8|parent_missing|c404"})
 	for _, r := range res.Reconciliation {
 		if !r.Conserved {
 			t.Errorf("%s does not conserve: %+v", r.SourceTable, r)
@@ -144,7 +153,7 @@ func TestAttachmentsStaged(t *testing.T) {
 	}
 	assertRows(t, dbPath, `select source_table, staged, rejected, out_of_scope from reports.reconciliation
 		where source_table in ('annotation', 'activitymimeattachment') order by ord`, []string{
-		"annotation|2|1|3",
+		"annotation|3|2|3",
 		"activitymimeattachment|13|3|2",
 	})
 }

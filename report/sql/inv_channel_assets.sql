@@ -99,9 +99,13 @@ assets as (
     join attachments a on a.activitymimeattachmentid = r.source_id
     where r.rule <> 'download_failed'
     union all
-    -- files of notes on contacts and accounts, which are not migrated yet.
+    -- files of notes on contacts and accounts: a note on a user takes no
+    -- file, and Intercom has no notes on companies.
     select 'attachment_not_migrated', 'annotation', n.annotationid, n.filename, n.size_bytes,
-        'note on a ' || n.owner_table || ': notes on users and companies are not migrated yet', null,
+        case n.owner_table
+            when 'contact' then 'note on a contact: its text is a note on the Intercom user, which takes no files'
+            else 'note on an account: Intercom''s API has no notes on companies'
+        end, null,
         n.owner_table, n.owner_id
     from notes n
     where n.owner_table in ('contact', 'account') and n.error is null and coalesce(n.size_bytes, 0) > 0

@@ -6,8 +6,9 @@
 -- built by 59_attachments.sql once parts are ordered). Intercom takes at most
 -- 10 files a reply (spec §16): the rest go on further parts right after, in
 -- order. A file over attachment_rule.max_bytes is split into numbered parts
--- (over_limit split) or left for the channel-asset report (list). Notes on
--- contacts and accounts wait for contact notes and are out of scope.
+-- (over_limit split) or left for the channel-asset report (list). A note on
+-- a contact becomes a note on its user (57_contact_annotations.sql); Intercom
+-- has no notes on companies, so a note on an account is out of scope.
 
 -- the mapping's rule (transform/attachments.go) or the proposed default.
 create temp table if not exists attachment_rule as
@@ -33,8 +34,8 @@ select
     coalesce(oa.source_id, c.admin_source_id) as admin_source_id,
     oa.source_id is null and c.admin_source_id is not null as owner_substituted,
     case
-        when coalesce(a._objectid_value__lookuplogicalname, a.objecttypecode) in ('contact', 'account')
-            then 'person_note'
+        when coalesce(a._objectid_value__lookuplogicalname, a.objecttypecode) = 'contact' then 'contact_note'
+        when coalesce(a._objectid_value__lookuplogicalname, a.objecttypecode) = 'account' then 'company_note'
         when coalesce(a._objectid_value__lookuplogicalname, a.objecttypecode) is distinct from 'incident'
             or a._objectid_value is null then 'not_case'
         when c.source_id is null and exists (
@@ -223,8 +224,8 @@ order by annotationid;
 
 insert into reports.out_of_scope
 select 'annotation', annotationid, case
-        when fate = 'person_note' then 'note on a contact or account: notes on users and companies are not '
-            || 'migrated yet (a file on it is listed in the channel-asset report)'
+        when fate = 'company_note' then 'note on an account: Intercom''s API has no notes on companies '
+            || '(a file on it is listed in the channel-asset report)'
         -- 56_omnichannel.sql reads transcript notes for their messages.
         when owner_table = 'msdyn_transcript' then 'consumed: a transcript''s messages are conversation parts '
             || '(see msdyn_transcript)'
@@ -233,7 +234,7 @@ select 'annotation', annotationid, case
         else 'note not about a case, contact or account'
     end
 from annotation_fate
-where fate in ('person_note', 'not_case')
+where fate in ('company_note', 'not_case')
 order by annotationid;
 
 create table rejects.attachments as
