@@ -35,7 +35,9 @@ func (r *runner) conversationAttributes(ctx context.Context, c stageConversation
 }
 
 // conversationState assigns the conversation to its matched admin and team,
-// then closes or snoozes it. Intercom stamps these "now".
+// then closes or snoozes it. Intercom stamps these "now". After a delta an
+// assignment that changed is sent again, and a conversation whose state
+// changed is moved to it (reopened too) by a numbered state step.
 func (r *runner) conversationState(ctx context.Context, c stageConversation, convID string) error {
 	r.mu.Lock()
 	owner, team, actor := r.admins[c.AdminSourceID], r.teams[c.TeamSourceID], r.actor
@@ -43,26 +45,24 @@ func (r *runner) conversationState(ctx context.Context, c stageConversation, con
 	if owner != "" {
 		actor = owner
 	}
-	var steps []PartRequest
+	var ops []op
 	if owner != "" {
-		steps = append(steps, PartRequest{MessageType: "assignment", Type: "admin", AdminID: actor, AssigneeID: owner})
+		ops = append(ops, r.assignOp(c, convID,
+			PartRequest{MessageType: "assignment", Type: "admin", AdminID: actor, AssigneeID: owner}))
 	}
 	if team != "" {
-		steps = append(steps, PartRequest{MessageType: "assignment", Type: "team", AdminID: actor, AssigneeID: team})
+		ops = append(ops, r.assignOp(c, convID,
+			PartRequest{MessageType: "assignment", Type: "team", AdminID: actor, AssigneeID: team}))
 	}
-	switch c.State {
-	case "closed":
-		steps = append(steps, PartRequest{MessageType: "close", Type: "admin", AdminID: actor})
-	case "snoozed":
-		until := snoozeUntil(c.SnoozedUntil, time.Now())
-		steps = append(steps, PartRequest{MessageType: "snoozed", AdminID: actor, SnoozedUntil: until})
+	if s, step, ok := r.stateChange(c, actor); ok {
+		ops = append(ops, r.stateOp(c, convID, s, step))
 	}
-	for _, s := range steps {
-		if s.AdminID == "" {
-			r.e.fail(KindConversationState, stateKey(c.SourceID, s), "no admin to act as")
+	for _, o := range ops {
+		if o.body.(PartRequest).AdminID == "" {
+			r.e.fail(KindConversationState, o.key(), "no admin to act as")
 			return nil
 		}
-		if _, err := r.e.write(ctx, r.stateOp(c, convID, s)); err != nil {
+		if _, err := r.e.write(ctx, o); err != nil {
 			if isOpFailure(err) {
 				return nil
 			}
@@ -70,6 +70,65 @@ func (r *runner) conversationState(ctx context.Context, c stageConversation, con
 		}
 	}
 	return nil
+}
+
+// assignOp assigns the conversation; a later assignee is a revision.
+func (r *runner) assignOp(c stageConversation, convID string, s PartRequest) op {
+	o := r.stateOp(c, convID, s, stateStep(s))
+	o.revise = func(_ string, n int) op { return r.stateOp(c, convID, s, o.step+"-"+revisionStep(n)) }
+	return o
+}
+
+// stateChange is the close, snooze or reopen the staged state needs. The
+// first run closes or snoozes (steps "close", "snoozed"); after that the
+// state Intercom was last moved to is compared, and a change is sent as step
+// "state-<n>-<message type>". A snooze is not sent again for a new date.
+func (r *runner) stateChange(c stageConversation, actor string) (PartRequest, string, bool) {
+	want := map[string]string{"closed": "close", "snoozed": "snoozed"}[c.State]
+	if want == "" {
+		want = "open"
+	}
+	current, n := r.standingState(c.SourceID)
+	if current == want {
+		return PartRequest{}, "", false
+	}
+	s := PartRequest{MessageType: want, Type: "admin", AdminID: actor}
+	if want == "snoozed" {
+		s.Type, s.SnoozedUntil = "", snoozeUntil(c.SnoozedUntil, time.Now())
+	}
+	step := stateStep(s)
+	if n > 0 || current != "open" {
+		step = fmt.Sprintf("state-%d-%s", n+1, want)
+	}
+	return s, step, true
+}
+
+// standingState is the state the logs last moved the conversation to
+// ("open" when none did) and how many state steps stand.
+func (r *runner) standingState(sourceID string) (string, int) {
+	done := func(step string) bool {
+		st := r.e.prior[KindConversationState+":"+sourceID+":"+step]
+		return st != nil && st.done && !st.undone
+	}
+	state := "open"
+	switch {
+	case done("close"):
+		state = "close"
+	case done("snoozed"):
+		state = "snoozed"
+	}
+	n := 0
+	for ; ; n++ {
+		found := false
+		for _, t := range []string{"open", "close", "snoozed"} {
+			if done(fmt.Sprintf("state-%d-%s", n+1, t)) {
+				state, found = t, true
+			}
+		}
+		if !found {
+			return state, n
+		}
+	}
 }
 
 // defaultSnooze is how long a case on hold with no follow-up date, or one
@@ -97,8 +156,8 @@ func stateKey(sourceID string, s PartRequest) string {
 	return KindConversationState + ":" + sourceID + ":" + stateStep(s)
 }
 
-func (r *runner) stateOp(c stageConversation, convID string, s PartRequest) op {
-	o := op{kind: KindConversationState, sourceTable: c.SourceTable, sourceID: c.SourceID, step: stateStep(s),
+func (r *runner) stateOp(c stageConversation, convID string, s PartRequest, step string) op {
+	o := op{kind: KindConversationState, sourceTable: c.SourceTable, sourceID: c.SourceID, step: step,
 		method: "POST", path: partsPath(convID), body: s}
 	o.send = func(ctx context.Context, _ bool) (outcome, error) {
 		_, err := r.e.c.ManageConversation(ctx, convID, s)
@@ -121,6 +180,8 @@ func stateReached(cv *Conversation, s PartRequest) bool {
 		return cv.State == "closed"
 	case s.MessageType == "snoozed":
 		return cv.State == "snoozed"
+	case s.MessageType == "open":
+		return cv.State == "open"
 	case s.Type == "admin":
 		return string(cv.AdminAssigneeID) == s.AssigneeID
 	default:

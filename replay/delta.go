@@ -82,13 +82,7 @@ func (r *runner) companyRevision(c stageCompany, req CompanyRequest) func(id str
 		o.prepare = func(ctx context.Context) (json.RawMessage, error) {
 			return r.beforeImage(ctx, "/companies/"+escape(id))
 		}
-		o.send = func(ctx context.Context, _ bool) (outcome, error) {
-			co, err := r.e.c.UpsertCompany(ctx, req)
-			if err != nil {
-				return outcome{}, err
-			}
-			return outcome{id: string(co.ID)}, nil
-		}
+		o.send = r.upsertCompany(req)
 		return o
 	}
 }

@@ -198,8 +198,8 @@ func TestDeltaReplayKeepsDeleted(t *testing.T) {
 	}
 }
 
-// Contacts and companies a delta revised are restored to the state before
-// the oldest revision the rollback covers, and nothing is restored of an
+// Each revision of a contact is undone by its own before-image (newest
+// first, so the oldest one's is written last), and nothing is restored of an
 // object the rollback deletes anyway.
 func TestRollbackRevisionsPlan(t *testing.T) {
 	mk := func(kind, sid, step, id string, existing bool, before string) written {
@@ -226,7 +226,7 @@ func TestRollbackRevisionsPlan(t *testing.T) {
 		"contact:c2:create":       UndoDelete,
 		"contact_update:c1:rev-1": UndoRestore,
 		"contact_update:c2:rev-1": UndoRemoved,
-		"contact_update:c1:rev-2": UndoSuperseded,
+		"contact_update:c1:rev-2": UndoRestore,
 	}
 	for op, a := range want {
 		if got[op] != a {

@@ -71,8 +71,10 @@ func (e *executor) write(ctx context.Context, o op) (outcome, error) {
 		st = nil // a rollback took it back: do it afresh
 	}
 	if st != nil && st.done && !st.undoPending {
+		// A failed revision is the revision's failure alone: the object
+		// stands, and what depends on it still needs its id.
 		if rev, ok := e.revision(o, st); ok {
-			if _, err := e.write(ctx, rev); err != nil {
+			if _, err := e.write(ctx, rev); err != nil && !isOpFailure(err) {
 				return outcome{}, err
 			}
 		}

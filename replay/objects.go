@@ -347,12 +347,17 @@ func (r *runner) companyOp(c stageCompany) op {
 		}
 		return outcome{id: string(co.ID), existing: prior.Before != nil, before: prior.Before}, true, nil
 	}
-	o.send = func(ctx context.Context, _ bool) (outcome, error) {
+	o.send = r.upsertCompany(req)
+	return o
+}
+
+// upsertCompany sends the upsert on company_id; resending it is harmless.
+func (r *runner) upsertCompany(req CompanyRequest) func(context.Context, bool) (outcome, error) {
+	return func(ctx context.Context, _ bool) (outcome, error) {
 		co, err := r.e.c.UpsertCompany(ctx, req)
 		if err != nil {
 			return outcome{}, err
 		}
 		return outcome{id: string(co.ID)}, nil
 	}
-	return o
 }

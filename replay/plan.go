@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -107,15 +109,15 @@ func Plan(ctx context.Context, cfg PlanConfig) (*PlanSummary, error) {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
 	defer db.Close()
-	ws, err := newBlankWorkspace(ctx, db)
-	if err != nil {
-		return nil, fmt.Errorf("plan: %w", err)
-	}
-	prior := priorState{}
+	prior, matched := priorState{}, &RunMatches{}
 	if cfg.LogDir != "" {
-		if prior, err = loadPrior(cfg.LogDir); err != nil {
+		if prior, matched, err = loadPriorAndMatches(cfg.LogDir); err != nil {
 			return nil, fmt.Errorf("plan: read earlier write logs: %w", err)
 		}
+	}
+	ws, err := newBlankWorkspace(ctx, db, matched)
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
 	}
 	r, count, err := planRunner(cfg, db, ws, prior, logger)
 	if err != nil {
@@ -208,7 +210,24 @@ type blankWorkspace struct {
 	workspaceReads int
 }
 
-func newBlankWorkspace(ctx context.Context, db *sql.DB) (*blankWorkspace, error) {
+// loadPriorAndMatches reads the logs' op state and the newest run's matches:
+// a plan of a rerun or a delta must name admins and teams by the ids that
+// run used, or every assignment would look changed.
+func loadPriorAndMatches(dir string) (priorState, *RunMatches, error) {
+	l, m := newStateLoader(), &RunMatches{}
+	err := readAll(dir, func(r Record) {
+		l.add(r)
+		if r.Type == "matches" && r.Matches != nil && !r.DryRun {
+			m = r.Matches
+		}
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		err = nil
+	}
+	return l.ps, m, err
+}
+
+func newBlankWorkspace(ctx context.Context, db *sql.DB, matched *RunMatches) (*blankWorkspace, error) {
 	admins, err := readAdmins(ctx, db)
 	if err != nil {
 		return nil, err
@@ -224,16 +243,22 @@ func newBlankWorkspace(ctx context.Context, db *sql.DB) (*blankWorkspace, error)
 		Admins []Admin `json:"admins"`
 	}
 	al.Admins = append(al.Admins, Admin{ID: "0", Name: "token admin"})
+	idOf := func(known map[string]string, sourceID string, i int) ID {
+		if id := known[sourceID]; id != "" {
+			return ID(id)
+		}
+		return ID(strconv.Itoa(i + 1))
+	}
 	for i, a := range admins {
 		if a.Email != "" {
-			al.Admins = append(al.Admins, Admin{ID: ID(strconv.Itoa(i + 1)), Email: a.Email, Name: a.Name})
+			al.Admins = append(al.Admins, Admin{ID: idOf(matched.Admins, a.SourceID, i), Email: a.Email, Name: a.Name})
 		}
 	}
 	var tl struct {
 		Teams []Team `json:"teams"`
 	}
 	for i, t := range teams {
-		tl.Teams = append(tl.Teams, Team{ID: ID(strconv.Itoa(i + 1)), Name: t.Name})
+		tl.Teams = append(tl.Teams, Team{ID: idOf(matched.Teams, t.SourceID, i), Name: t.Name})
 	}
 	ws := &blankWorkspace{reads: map[string]int{}}
 	if ws.admins, err = json.Marshal(al); err != nil {
@@ -263,6 +288,17 @@ func (ws *blankWorkspace) RoundTrip(req *http.Request) (*http.Response, error) {
 	case "/companies":
 		return answer(req, http.StatusNotFound,
 			[]byte(`{"type":"error.list","errors":[{"code":"company_not_found","message":"Company Not Found"}]}`)), nil
+	}
+	// A delta's revision reads the object it revises, which an earlier run
+	// wrote (delta.go): the plan counts the read and the write.
+	for kind, prefix := range map[string]string{"contact": "/contacts/", "company": "/companies/"} {
+		if id, ok := strings.CutPrefix(req.URL.Path, prefix); ok && id != "" && !strings.Contains(id, "/") {
+			b, err := json.Marshal(map[string]string{"type": kind, "id": id})
+			if err != nil {
+				return nil, err
+			}
+			return answer(req, http.StatusOK, b), nil
+		}
 	}
 	return nil, fmt.Errorf("plan: no blank-workspace answer for GET %s", req.URL.Path)
 }

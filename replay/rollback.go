@@ -279,6 +279,9 @@ func convIDOf(path string) string {
 func undoOp(c *Client, in, out Record) (op, bool) {
 	id := out.IntercomID
 	o := op{kind: in.Kind, sourceTable: in.SourceTable, sourceID: in.SourceID, step: stepUndo}
+	if revisionBase[in.Kind] != "" {
+		o.step = in.Step + ":" + stepUndo // each revision has its own undo (writelog.go objectKey)
+	}
 	var do func(ctx context.Context) error
 	switch in.Kind {
 	case KindConversation:

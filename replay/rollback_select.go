@@ -140,14 +140,11 @@ const (
 	UndoResidue  UndoAction = "residue"   // the API cannot take it back
 	UndoHoldBack UndoAction = "hold_back" // changed in Intercom after our write: not touched
 	UndoEarlier  UndoAction = "earlier"   // an earlier rollback took it back
-	// UndoSuperseded is a later revision of an object: the undo of its
-	// oldest revision in the rollback writes back the state before them all.
-	UndoSuperseded UndoAction = "superseded"
 )
 
 // UndoActions is the order in which summaries show the actions.
 var UndoActions = []UndoAction{UndoDelete, UndoRestore, UndoArchive, UndoDetach, UndoRemoved, UndoResidue,
-	UndoHoldBack, UndoEarlier, UndoSuperseded}
+	UndoHoldBack, UndoEarlier}
 
 // planExamples is how many ids a plan keeps per kind and action.
 const planExamples = 3
@@ -217,20 +214,17 @@ func planUndo(c *Client, ops []written) []undoStep {
 			deleted[contactParent(w.outcome.IntercomID)] = true // its notes go with it
 		}
 	}
-	created, oldest := revisedObjects(ops)
+	created := createdObjects(ops)
 	var steps []undoStep
-	for i, w := range ops {
+	for _, w := range ops {
 		if w.outcome.Existing && w.outcome.Before == nil {
 			continue
 		}
 		s := planOne(c, w, deleted)
-		if base, ok := revisionBase[w.intent.Kind]; ok && s.action != UndoEarlier {
-			switch {
-			case created[base+":"+w.intent.SourceID]:
-				s.action, s.undo = UndoRemoved, op{} // the object itself is deleted
-			case oldest[objectOf(w.outcome.Op)] != i:
-				s.action, s.undo = UndoSuperseded, op{}
-			}
+		// A revision is undone by writing back its own before-image, newest
+		// first; none is needed when the object itself is deleted.
+		if base, ok := revisionBase[w.intent.Kind]; ok && s.action != UndoEarlier && created[base+":"+w.intent.SourceID] {
+			s.action, s.undo = UndoRemoved, op{}
 		}
 		steps = append(steps, s)
 	}
@@ -241,24 +235,17 @@ func planUndo(c *Client, ops []written) []undoStep {
 // kind that wrote the object.
 var revisionBase = map[string]string{KindContactUpdate: KindContact, KindCompanyUpdate: KindCompany}
 
-// revisedObjects finds, among ops, the objects this rollback deletes
-// ("kind:source_id" of a create it takes back) and, per revised object, the
-// index of its oldest revision still standing.
-func revisedObjects(ops []written) (created map[string]bool, oldest map[string]int) {
-	created, oldest = map[string]bool{}, map[string]int{}
-	for i, w := range ops {
+// createdObjects finds, among ops, the contacts and companies this rollback
+// deletes ("kind:source_id" of a create it takes back).
+func createdObjects(ops []written) map[string]bool {
+	created := map[string]bool{}
+	for _, w := range ops {
 		in, out := w.intent, w.outcome
-		switch {
-		case w.undone:
-		case (in.Kind == KindContact || in.Kind == KindCompany) && !out.Existing && out.Before == nil:
+		if !w.undone && (in.Kind == KindContact || in.Kind == KindCompany) && !out.Existing && out.Before == nil {
 			created[in.Kind+":"+in.SourceID] = true
-		case revisionBase[in.Kind] != "":
-			if _, ok := oldest[objectOf(out.Op)]; !ok {
-				oldest[objectOf(out.Op)] = i
-			}
 		}
 	}
-	return created, oldest
+	return created
 }
 
 func planOne(c *Client, w written, deleted map[string]bool) undoStep {

@@ -388,14 +388,16 @@ type priorState map[string]*opState
 // the parts, attributes and state of a conversation by its Intercom id,
 // since deleting the conversation removes them with it.
 type stateLoader struct {
-	ps       priorState
-	objects  map[string][]string // "kind:source_id" -> forward op keys
-	children map[string][]string // conversation id -> keys of ops sent to it
-	n        int64
+	ps        priorState
+	objects   map[string][]string // "kind:source_id" (a revision: its op key) -> forward op keys
+	children  map[string][]string // conversation id -> keys of ops sent to it
+	revisions map[string][]string // "contact:source_id" -> keys of its revisions, which its delete takes back
+	n         int64
 }
 
 func newStateLoader() *stateLoader {
-	return &stateLoader{ps: priorState{}, objects: map[string][]string{}, children: map[string][]string{}}
+	return &stateLoader{ps: priorState{}, objects: map[string][]string{}, children: map[string][]string{},
+		revisions: map[string][]string{}}
 }
 
 func loadPrior(dir string) (priorState, error) {
@@ -425,6 +427,19 @@ func objectOf(op string) string {
 	}
 	return op
 }
+
+// objectKey is what an op's undo is keyed by: "kind:source_id", except for
+// a revision (delta.go), which is an object of its own: each keeps its own
+// before-image, and its undo restores exactly that.
+func objectKey(op string) string {
+	if revisionBase[kindOfOp(op)] != "" {
+		return op
+	}
+	return objectOf(op)
+}
+
+// undoKey is the key of the undo of forward op key op.
+func undoKey(op string) string { return objectKey(op) + ":" + stepUndo }
 
 // kindOfOp is the kind an op key starts with.
 func kindOfOp(op string) string {
@@ -478,16 +493,19 @@ func (l *stateLoader) add(r Record) {
 		st.status, st.intercomID, st.before, st.existing = r.Status, r.IntercomID, r.Before, r.Existing
 		st.success, st.successIntent, st.order = &rc, st.intent, l.n
 		// A success after an undo re-arms the undo for the next rollback.
-		delete(l.ps, objectOf(r.Op)+":"+stepUndo)
+		delete(l.ps, undoKey(r.Op))
 	}
 }
 
 // index remembers a forward intent's object and, for ops sent to a
 // conversation, the conversation.
 func (l *stateLoader) index(r Record) {
-	obj := objectOf(r.Op)
+	obj := objectKey(r.Op)
 	if !slices.Contains(l.objects[obj], r.Op) {
 		l.objects[obj] = append(l.objects[obj], r.Op)
+	}
+	if base := revisionBase[r.Kind]; base != "" && !slices.Contains(l.revisions[base+":"+r.SourceID], r.Op) {
+		l.revisions[base+":"+r.SourceID] = append(l.revisions[base+":"+r.SourceID], r.Op)
 	}
 	if id := childParent(r); id != "" && !slices.Contains(l.children[id], r.Op) {
 		l.children[id] = append(l.children[id], r.Op)
@@ -501,6 +519,11 @@ func (l *stateLoader) each(undoIntent *Record, fn func(*opState)) {
 		return
 	}
 	for _, k := range l.objects[objectOf(undoIntent.Op)] {
+		fn(l.ps[k])
+	}
+	// A contact or company deleted (or put back as it was) takes its
+	// revisions with it: a later replay revises the new one afresh.
+	for _, k := range l.revisions[objectOf(undoIntent.Op)] {
 		fn(l.ps[k])
 	}
 	id := parentOf(*undoIntent)

@@ -3,7 +3,6 @@ package transform_test
 import (
 	"context"
 	"database/sql"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/d2i/d2i/snapshot/dataversetest/sampleorg"
 	"github.com/d2i/d2i/transform"
 	"github.com/d2i/d2i/transform/mapping"
+	"github.com/d2i/d2i/transform/mapping/mappingtest"
 )
 
 var deltaTestTables = []string{"systemuser", "queue", "account", "contact", "incident", "email", "activityparty",
@@ -60,7 +60,9 @@ func TestTransformDeltaChain(t *testing.T) {
 	d2 := snap("d2", d1)
 	fresh := snap("fresh", "")
 
-	mp := confirmedDeletePolicy(t, full, &mapping.DeletePolicy{Contacts: "archive", Conversations: "delete"})
+	mp := mappingtest.Confirmed(t, full, func(m *mapping.Mapping) {
+		m.Deletes = &mapping.DeletePolicy{Contacts: "archive", Conversations: "delete"}
+	})
 	deltaDB := transformTo(t, d2, mp)
 	freshDB := transformTo(t, fresh, mp)
 
@@ -90,29 +92,6 @@ func TestTransformDeltaChain(t *testing.T) {
 	if n := rowsOf(t, freshDB, "select count(*) from stage.deletions"); n[0] != "0" {
 		t.Errorf("a full snapshot staged %s deletions", n[0])
 	}
-}
-
-// confirmedDeletePolicy writes the proposal for snapDir with p as its
-// delete policy and seals it, as 'd2i map propose' and 'confirm' would.
-func confirmedDeletePolicy(t *testing.T, snapDir string, p *mapping.DeletePolicy) string {
-	t.Helper()
-	m, err := mapping.Propose(snapDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Deletes = p
-	b, err := mapping.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "mapping.yaml")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mapping.Confirm(path); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 func transformTo(t *testing.T, snapDir, mappingPath string) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/d2i/d2i/snapshot/dataversetest/sampleorg"
 	"github.com/d2i/d2i/transform"
 	"github.com/d2i/d2i/transform/mapping"
+	"github.com/d2i/d2i/transform/mapping/mappingtest"
 )
 
 // deltaE2E is one org migrated, changed in Dynamics and migrated again as a
@@ -46,7 +47,11 @@ func TestDeltaMigrationEndToEnd(t *testing.T) {
 	e.logDir = filepath.Join(e.dir, "writelog")
 
 	full := e.snapshot("full", "")
-	e.mapPath = e.confirmMapping(full)
+	// Deleted in Dynamics: conversations and companies go, contacts are archived.
+	e.mapPath = mappingtest.Confirmed(t, full, func(m *mapping.Mapping) {
+		m.Deletes = &mapping.DeletePolicy{Contacts: mapping.DeleteArchive, Conversations: mapping.DeleteDelete,
+			Companies: mapping.DeleteDelete}
+	})
 	first := e.replay(e.transform(full, "full.duckdb"))
 	before := e.emu.intercom.Counts()
 
@@ -119,30 +124,6 @@ func (e *deltaE2E) snapshot(name, base string) string {
 		e.t.Fatalf("snapshot %s: %v", name, err)
 	}
 	return out
-}
-
-// confirmMapping seals the proposal with a policy that deletes what
-// Dynamics deleted: conversations go, contacts are archived.
-func (e *deltaE2E) confirmMapping(snapDir string) string {
-	e.t.Helper()
-	m, err := mapping.Propose(snapDir)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	m.Deletes = &mapping.DeletePolicy{Contacts: mapping.DeleteArchive, Conversations: mapping.DeleteDelete,
-		Companies: mapping.DeleteDelete}
-	b, err := mapping.Marshal(m)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	path := filepath.Join(e.dir, "mapping.yaml")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := mapping.Confirm(path); err != nil {
-		e.t.Fatal(err)
-	}
-	return path
 }
 
 func (e *deltaE2E) transform(snapDir, db string) string {

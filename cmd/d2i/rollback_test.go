@@ -97,13 +97,13 @@ func TestRollbackVerbPreviewAndKind(t *testing.T) {
 	if code := run(preview, &stdout, &stderr); code != exitOK {
 		t.Fatalf("preview exit %d: %s %s", code, stdout.String(), stderr.String())
 	}
-	// delete restore archive detach removed residue hold_back earlier superseded
+	// delete restore archive detach removed residue hold_back earlier
 	for kind, want := range map[string]string{
-		"conversation":      "1 0 0 0 0 0 0 0 0",
-		"conversation_part": "0 0 0 0 1 0 0 0 0",
-		"contact":           "1 0 0 0 0 0 0 0 0",
-		"company":           "1 0 0 0 0 1 0 0 0",
-		"data_attribute":    "0 0 1 0 0 0 0 0 0",
+		"conversation":      "1 0 0 0 0 0 0 0",
+		"conversation_part": "0 0 0 0 1 0 0 0",
+		"contact":           "1 0 0 0 0 0 0 0",
+		"company":           "1 0 0 0 0 1 0 0",
+		"data_attribute":    "0 0 1 0 0 0 0 0",
 	} {
 		if got := planRow(stdout.String(), kind); got != want {
 			t.Errorf("preview row %s = %q, want %q\n%s", kind, got, want, stdout.String())

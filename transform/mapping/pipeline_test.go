@@ -22,6 +22,7 @@ import (
 	"github.com/d2i/d2i/snapshot/dataversetest/sampleorg"
 	"github.com/d2i/d2i/transform"
 	"github.com/d2i/d2i/transform/mapping"
+	"github.com/d2i/d2i/transform/mapping/mappingtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -188,28 +189,6 @@ func TestProposeGolden(t *testing.T) {
 	}
 }
 
-// proposeConfirmed writes the sample org's proposal next to the test and
-// confirms it.
-func proposeConfirmed(t *testing.T, snap string) string {
-	t.Helper()
-	m, err := mapping.Propose(snap)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := mapping.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "mapping.yaml")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mapping.Confirm(path); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func readMappingRows(t *testing.T, dbPath string) []string {
 	t.Helper()
 	db, err := sql.Open("duckdb", dbPath+"?access_mode=read_only")
@@ -235,7 +214,7 @@ func readMappingRows(t *testing.T, dbPath string) []string {
 
 func TestTransformChecksMapping(t *testing.T) {
 	snap := sampleSnapshot(t)
-	path := proposeConfirmed(t, snap)
+	path := mappingtest.Confirmed(t, snap, nil)
 	ctx := context.Background()
 	dir := t.TempDir()
 
@@ -281,7 +260,7 @@ func TestReplayRequireMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	withMap := filepath.Join(dir, "map.duckdb")
-	path := proposeConfirmed(t, snap)
+	path := mappingtest.Confirmed(t, snap, nil)
 	if _, err := transform.Run(ctx, transform.Config{SnapshotDir: snap, DBPath: withMap, MappingPath: path}); err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +298,7 @@ func TestReplayRequireMapping(t *testing.T) {
 // and checks values the mapping put on a contact and a company.
 func TestMapPipelineSampleOrg(t *testing.T) {
 	snap := sampleSnapshot(t)
-	path := proposeConfirmed(t, snap)
+	path := mappingtest.Confirmed(t, snap, nil)
 	dbPath := filepath.Join(t.TempDir(), "staging.duckdb")
 	if _, err := transform.Run(context.Background(), transform.Config{SnapshotDir: snap, DBPath: dbPath,
 		MappingPath: path}); err != nil {
