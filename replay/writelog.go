@@ -572,7 +572,13 @@ type KindSource struct{ Kind, SourceTable string }
 
 // ReadLogs reads every write log in dir and counts live outcomes per kind.
 // Dry-run records are not counted.
-func ReadLogs(dir string) (*LogCounts, error) {
+func ReadLogs(dir string) (*LogCounts, error) { return ReadLogsWhere(dir, nil) }
+
+// ReadLogsWhere is ReadLogs whose per-source counts leave out the ops of
+// source rows staged(table, id) says are no longer staged, such as rows a
+// delta snapshot saw deleted: the reconciliation balances what staging
+// holds. staged nil counts every op.
+func ReadLogsWhere(dir string, staged func(table, id string) bool) (*LogCounts, error) {
 	lc := &LogCounts{Written: map[string]int{}, Existing: map[string]int{}, Failed: map[string]int{},
 		Undone: map[string]int{}, WrittenBySource: map[KindSource]int{}, ExistingBySource: map[KindSource]int{},
 		UndoneBySource: map[KindSource]int{}}
@@ -591,13 +597,14 @@ func ReadLogs(dir string) (*LogCounts, error) {
 		if isUndo(key) {
 			continue
 		}
-		kind, table := kindOfOp(key), ""
+		kind, table, id := kindOfOp(key), "", ""
 		if st.intent != nil && st.intent.Kind != "" {
-			kind, table = st.intent.Kind, st.intent.SourceTable
+			kind, table, id = st.intent.Kind, st.intent.SourceTable, st.intent.SourceID
 		} else if st.successIntent != nil && st.successIntent.Kind != "" {
-			kind, table = st.successIntent.Kind, st.successIntent.SourceTable
+			kind, table, id = st.successIntent.Kind, st.successIntent.SourceTable, st.successIntent.SourceID
 		}
 		ks := KindSource{kind, table}
+		bySource := staged == nil || staged(table, id)
 		if st.failed && !st.done {
 			lc.Failed[kind]++
 		}
@@ -605,13 +612,19 @@ func ReadLogs(dir string) (*LogCounts, error) {
 		case st.success == nil:
 		case st.success.Existing && st.success.Before == nil:
 			lc.Existing[kind]++
-			lc.ExistingBySource[ks]++
+			if bySource {
+				lc.ExistingBySource[ks]++
+			}
 		default:
 			lc.Written[kind]++
-			lc.WrittenBySource[ks]++
+			if bySource {
+				lc.WrittenBySource[ks]++
+			}
 			if st.takenBack {
 				lc.Undone[kind]++
-				lc.UndoneBySource[ks]++
+				if bySource {
+					lc.UndoneBySource[ks]++
+				}
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/d2i/d2i/replay"
+	"github.com/d2i/d2i/report"
 	"github.com/d2i/d2i/snapshot"
 	"github.com/d2i/d2i/snapshot/dataversetest"
 	"github.com/d2i/d2i/snapshot/dataversetest/sampleorg"
@@ -100,6 +101,15 @@ func TestDeltaMigrationEndToEnd(t *testing.T) {
 				t.Log(l)
 			}
 		}
+	}
+
+	rep, err := buildReport(context.Background(), report.Config{DBPath: deltaDB, OutDir: filepath.Join(e.dir, "reports"),
+		LogDir: e.logDir, Logger: e.logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.AllOK {
+		t.Errorf("the reconciliation after the delta does not balance:\n%s", rep.Markdown)
 	}
 
 	rs, err := replay.Rollback(context.Background(), replay.RollbackConfig{BaseURL: e.emu.intercom.URL,

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 
 	"github.com/d2i/d2i/replay"
 	"github.com/d2i/d2i/report"
@@ -104,7 +106,11 @@ func (o reportOptions) config(logger *slog.Logger) report.Config {
 // builds every report. cfg.Plan carries only the rate on the way in.
 func buildReport(ctx context.Context, cfg report.Config) (*report.Result, error) {
 	if cfg.LogDir != "" {
-		counts, err := replay.ReadLogs(cfg.LogDir)
+		staged, err := stagedAfterDeletions(ctx, cfg.DBPath)
+		if err != nil {
+			return nil, err
+		}
+		counts, err := replay.ReadLogsWhere(cfg.LogDir, staged)
 		if err != nil {
 			return nil, fmt.Errorf("read write logs in %s: %w", cfg.LogDir, err)
 		}
@@ -162,13 +168,6 @@ func writtenBySource(c *replay.LogCounts) (written, rolledBack map[string]int64)
 			rolledBack[ks.SourceTable] += int64(n)
 		}
 	}
-	// A delta replay's deletions take objects out of Intercom (an archived
-	// contact leaves the active ones) that its staging no longer holds.
-	for ks, n := range c.WrittenBySource {
-		if ks.Kind == replay.KindDeletion {
-			written[ks.SourceTable] -= int64(n - c.UndoneBySource[ks])
-		}
-	}
 	for table, n := range written {
 		written[table] = max(n, 0)
 	}
@@ -217,4 +216,55 @@ func runPlan(ctx context.Context, db, logDir string, rate int) (*replay.PlanSumm
 		slog.Default().Warn("replay plan stops early", "err", err)
 	}
 	return p, nil
+}
+
+// stagedAfterDeletions says which source rows the staging holds, when it was
+// built from a delta that deleted rows (stage.deletions not empty): the
+// objects replay wrote for the deleted rows, and their parts and notes, are
+// then left out of the written counts, whatever the delete policy did with
+// them. Otherwise it returns nil: every written row is staged.
+func stagedAfterDeletions(ctx context.Context, dbPath string) (func(table, id string) bool, error) {
+	db, err := sql.Open("duckdb", dbPath+"?access_mode=read_only")
+	if err != nil {
+		return nil, fmt.Errorf("open staging %s: %w", dbPath, err)
+	}
+	defer db.Close()
+	var deletions int
+	err = db.QueryRowContext(ctx, `select count(*) from information_schema.tables
+		where table_schema = 'stage' and table_name = 'deletions'`).Scan(&deletions)
+	if err == nil && deletions > 0 {
+		err = db.QueryRowContext(ctx, "select count(*) from stage.deletions").Scan(&deletions)
+	}
+	if err != nil || deletions == 0 {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, stagedRowsQuery(ctx, db))
+	if err != nil {
+		return nil, fmt.Errorf("read staged rows of %s: %w", dbPath, err)
+	}
+	defer rows.Close()
+	staged := map[[2]string]bool{}
+	for rows.Next() {
+		var table, id string
+		if err := rows.Scan(&table, &id); err != nil {
+			return nil, err
+		}
+		staged[[2]string{table, id}] = true
+	}
+	return func(table, id string) bool { return staged[[2]string{table, id}] }, rows.Err()
+}
+
+// stagedRowsQuery lists the (source_table, source_id) of every stage table
+// that replay writes from and the staging has.
+func stagedRowsQuery(ctx context.Context, db *sql.DB) string {
+	var parts []string
+	for _, t := range []string{"companies", "contacts", "conversations", "conversation_parts", "contact_notes",
+		"collections", "articles"} {
+		var n int
+		if db.QueryRowContext(ctx, `select count(*) from information_schema.tables
+			where table_schema = 'stage' and table_name = ?`, t).Scan(&n) == nil && n > 0 {
+			parts = append(parts, "select source_table, source_id from stage."+t)
+		}
+	}
+	return strings.Join(parts, " union all ")
 }
