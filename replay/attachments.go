@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Files reach Intercom inline: attachment_files on a conversation reply
@@ -70,26 +71,57 @@ func attachFiles(ctx context.Context, db *sql.DB, convSourceID string, parts []s
 	for i, p := range parts {
 		at[[2]string{p.SourceTable, p.SourceID}] = i
 	}
+	others := "''"
+	if blobDirsStaged(ctx, db) {
+		others = `coalesce((select string_agg(d.dir || '/' || a.blob_path, chr(10) order by d.ord)
+		                      from reports.blob_dirs d), '')`
+	}
 	return scanRows(ctx, db, "stage.attachments",
 		`select a.source_table, a.source_id, a.part_source_table, a.part_source_id, a.position, a.file_name,
 		        a.content_type, a.size_bytes, a.blob_offset, a.file_size_bytes, a.sha256, a.chunk_count,
-		        r.snapshot_dir || '/' || a.blob_path
+		        r.snapshot_dir || '/' || a.blob_path, `+others+`
 		   from stage.attachments a cross join reports.attachment_rule r
 		  where a.conversation_source_id = ? order by a.ord`,
 		func(scan func(...any) error) error {
 			var a stageAttachment
 			var pos, chunks int64
+			var alternates string
 			if err := scan(ns{&a.SourceTable}, ns{&a.SourceID}, ns{&a.PartSourceTable}, ns{&a.PartSourceID},
 				ni{&pos}, ns{&a.FileName}, ns{&a.ContentType}, ni{&a.Size}, ni{&a.Offset}, ni{&a.FileSize},
-				ns{&a.SHA256}, ni{&chunks}, ns{&a.BlobFile}); err != nil {
+				ns{&a.SHA256}, ni{&chunks}, ns{&a.BlobFile}, ns{&alternates}); err != nil {
 				return err
 			}
 			a.Position, a.ChunkCount = int(pos), int(chunks)
+			a.BlobFile = firstPresent(a.BlobFile, alternates)
 			if i, ok := at[[2]string{a.PartSourceTable, a.PartSourceID}]; ok {
 				parts[i].Attachments = append(parts[i].Attachments, a)
 			}
 			return nil
 		}, convSourceID)
+}
+
+// blobDirsStaged says whether staging lists the snapshot directories of a
+// delta chain (reports.blob_dirs); older staging has only snapshot_dir.
+func blobDirsStaged(ctx context.Context, db *sql.DB) bool {
+	var n int
+	err := db.QueryRowContext(ctx, `select count(*) from duckdb_tables()
+		where schema_name = 'reports' and table_name = 'blob_dirs'`).Scan(&n)
+	return err == nil && n == 1
+}
+
+// firstPresent is path when it exists, else the first of the
+// newline-separated alternates that does; path when none does, so that the
+// error names where the blob should have been.
+func firstPresent(path, alternates string) string {
+	if _, err := os.Stat(path); err == nil || alternates == "" {
+		return path
+	}
+	for _, alt := range strings.Split(alternates, "\n") {
+		if _, err := os.Stat(alt); err == nil {
+			return alt
+		}
+	}
+	return path
 }
 
 // withAttachments makes o send p's files: they are read (and checked against

@@ -197,3 +197,44 @@ func TestDryRunChecksBlobs(t *testing.T) {
 		t.Errorf("a dry run wrote %d conversations", n)
 	}
 }
+
+// A delta's staging reads a file unchanged since the base from the base's
+// blob store, the next of reports.blob_dirs.
+func TestReplayFindsBlobsInBaseSnapshot(t *testing.T) {
+	db, pdf, _ := attachmentStage(t)
+	conn, err := sql.Open("duckdb", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var delta string
+	if err := conn.QueryRow("select snapshot_dir from reports.attachment_rule").Scan(&delta); err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	if err := os.Rename(filepath.Join(delta, "blobs"), filepath.Join(base, "blobs")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(`create table reports.blob_dirs (dir varchar, ord integer);
+		insert into reports.blob_dirs values (?, 1), (?, 2)`, delta, filepath.ToSlash(base))
+	conn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv := newEmulator(t, nil)
+	sum, err := Run(t.Context(), testConfig(t, srv.URL, db, t.TempDir()))
+	if err != nil || len(sum.Failures) > 0 {
+		t.Fatalf("replay: %v %+v", err, sum.Failures)
+	}
+	var sent bool
+	for _, cv := range srv.Conversations() {
+		for _, p := range cv.Parts {
+			for _, f := range p.Files {
+				sent = sent || (f.Name == "report.pdf" && f.SHA256 == digestOf(pdf))
+			}
+		}
+	}
+	if !sent {
+		t.Error("report.pdf, held only by the base's blob store, was not sent")
+	}
+}

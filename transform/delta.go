@@ -151,7 +151,7 @@ func (s *snapshotSet) source(table, key string) (tableSource, bool) {
 	return tableSource{
 		rows:         "(select * exclude (__gen, __deleted) " + latest + " and not coalesce(__deleted, false))",
 		raw:          raw,
-		tombstones:   fmt.Sprintf("select lower(cast(%s as varchar)) as source_id %s and coalesce(__deleted, false)", quoteIdent(key), latest),
+		tombstones:   fmt.Sprintf("select cast(%s as varchar) as source_id %s and coalesce(__deleted, false)", quoteIdent(key), latest),
 		manifestRows: total,
 	}, true
 }
@@ -203,7 +203,7 @@ func stageDeletions(ctx context.Context, conn *sql.Conn, policy *mapping.DeleteP
 	for i, d := range deletionKinds {
 		parts = append(parts, fmt.Sprintf(`select %s as kind, %s as source_table, t.source_id, %s as action, %d as kind_order
 			from snap_tombstones t where t.source_table = %s
-			and not exists (select 1 from stage.%s s where lower(s.source_id) = t.source_id)`,
+			and not exists (select 1 from stage.%s s where lower(s.source_id) = lower(t.source_id))`,
 			quoteString(d.kind), quoteString(d.table), quoteString(actions[d.kind]), i, quoteString(d.table), d.stage))
 	}
 	q := `create or replace table stage.deletions as
@@ -220,4 +220,19 @@ func deletePolicy(m *mapping.Mapping) *mapping.DeletePolicy {
 		return nil
 	}
 	return m.Deletes
+}
+
+// recordChain keeps the snapshot directories, newest first, in temp table
+// snap_chain: replay looks for a blob in each in turn (reports.blob_dirs).
+func recordChain(ctx context.Context, conn *sql.Conn, set *snapshotSet) error {
+	if _, err := conn.ExecContext(ctx, "create or replace temp table snap_chain (dir varchar, ord integer)"); err != nil {
+		return fmt.Errorf("record snapshot chain: %w", err)
+	}
+	for i := range set.links {
+		l := set.links[len(set.links)-1-i]
+		if _, err := conn.ExecContext(ctx, "insert into snap_chain values (?, ?)", filepath.ToSlash(l.absDir), i+1); err != nil {
+			return fmt.Errorf("record snapshot chain: %w", err)
+		}
+	}
+	return nil
 }

@@ -291,11 +291,14 @@ func createSourceViews(ctx context.Context, conn *sql.Conn, set *snapshotSet) ([
 	if err := recordSnapshotTime(ctx, conn, m); err != nil {
 		return nil, err
 	}
-	// replay reads attachment bytes from the blob store beside the Parquet.
-	// TODO: a delta's attachments unchanged since its base are in the base's blob store, which replay does not read.
+	// replay reads attachment bytes from the blob store beside the Parquet;
+	// a delta's unchanged files are in its bases' stores (reports.blob_dirs).
 	if _, err := conn.ExecContext(ctx, "create or replace temp table snap_dir as select ? as dir",
 		filepath.ToSlash(absDir)); err != nil {
 		return nil, fmt.Errorf("record snapshot dir: %w", err)
+	}
+	if err := recordChain(ctx, conn, set); err != nil {
+		return nil, err
 	}
 
 	var notes []string
@@ -350,17 +353,20 @@ func createSourceViews(ctx context.Context, conn *sql.Conn, set *snapshotSet) ([
 // them. It notes the failed tables it leaves without a view.
 func createExtraViews(ctx context.Context, conn *sql.Conn, set *snapshotSet) ([]string, error) {
 	m := set.asOf()
+	var notes []string
 	for _, name := range sortedKeys(m.Tables) {
 		// A delta without changes to a table lists no parts for it: whether
 		// it has rows is asked of the whole chain.
-		if isSourceTable(name) || m.Tables[name].Status == "failed" || len(set.files(name)) == 0 {
+		groups := set.files(name)
+		if isSourceTable(name) || m.Tables[name].Status == "failed" || len(groups) == 0 {
 			continue
 		}
 		key := ""
-		if set.isDelta() {
+		if len(groups) > 1 || groups[0].gen > 0 { // changes to merge by key
 			var err error
-			if key, err = guessKey(ctx, conn, name, set.files(name)); err != nil {
-				return nil, err
+			if key, err = guessKey(ctx, conn, name, groups); err != nil {
+				notes = append(notes, fmt.Sprintf("%s: no src view: %v", name, err))
+				continue
 			}
 		}
 		ts, _ := set.source(name, key)
@@ -373,7 +379,6 @@ func createExtraViews(ctx context.Context, conn *sql.Conn, set *snapshotSet) ([]
 		}
 	}
 
-	var notes []string
 	for _, name := range sortedKeys(m.Tables) {
 		if m.Tables[name].Status == "failed" && !isSourceTable(name) {
 			notes = append(notes, fmt.Sprintf("%s: snapshot status failed; no src view (resume the snapshot "+

@@ -14,10 +14,14 @@
 create temp table if not exists attachment_rule as
 select cast(10485760 as bigint) as max_bytes, 'split' as over_limit;
 
--- replay reads the bytes from snapshot_dir/blob_path.
+-- replay reads the bytes from snapshot_dir/blob_path, else (a delta's file
+-- unchanged since its base) from the first of blob_dirs that has it.
 create table reports.attachment_rule as
 select r.max_bytes, r.over_limit, d.dir as snapshot_dir
 from attachment_rule r cross join snap_dir d;
+
+create table reports.blob_dirs as
+select dir, ord from snap_chain order by ord;
 
 create or replace temp table annotation_fate as
 select
