@@ -56,6 +56,8 @@ func (r *runner) conversationState(ctx context.Context, c stageConversation, con
 	}
 	if s, step, ok := r.stateChange(c, actor); ok {
 		ops = append(ops, r.stateOp(c, convID, s, step))
+	} else if c.State == "closed" || c.State == "snoozed" {
+		r.e.count(KindConversationState, resultSkipped) // an earlier run put it there
 	}
 	for _, o := range ops {
 		if o.body.(PartRequest).AdminID == "" {

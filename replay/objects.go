@@ -35,6 +35,9 @@ func (r *runner) dataAttributes(ctx context.Context) error {
 	if err := archivedConversationAttrs(attrs, existing); err != nil {
 		return err
 	}
+	if err := attrTypeMismatches(attrs, existing); err != nil {
+		return err
+	}
 	for i, a := range attrs {
 		d, ok := existing[a.Model][strings.ToLower(a.Name)]
 		switch {
@@ -83,6 +86,40 @@ func archivedConversationAttrs(attrs []stageAttr, existing map[string]map[string
 	}
 	if len(names) > 0 {
 		return &ArchivedAttributesError{Names: names}
+	}
+	return nil
+}
+
+// AttributeTypeError stops replay before it writes anything: these staged
+// attributes exist in Intercom with another data type, so the values
+// replay would write do not fit them. Rename the attribute in the mapping
+// file (or the workspace's one) and run again.
+type AttributeTypeError struct {
+	Mismatches []string // "contact.tier: staged string, Intercom integer"
+}
+
+func (e *AttributeTypeError) Error() string {
+	return fmt.Sprintf("replay stopped before writing: %d data attributes exist in Intercom with another type [%s]; "+
+		"rename them in the mapping file or in Intercom and rerun", len(e.Mismatches), strings.Join(e.Mismatches, "; "))
+}
+
+func attrTypeMismatches(attrs []stageAttr, existing map[string]map[string]DataAttribute) error {
+	var out []string
+	for _, a := range attrs {
+		d, ok := existing[a.Model][strings.ToLower(a.Name)]
+		if !ok || d.DataType == "" {
+			continue
+		}
+		want := a.DataType
+		if m, ok := conversationTypes[want]; ok && a.Model == "conversation" {
+			want = m
+		}
+		if !strings.EqualFold(d.DataType, want) {
+			out = append(out, fmt.Sprintf("%s.%s: staged %s, Intercom %s", a.Model, a.Name, want, d.DataType))
+		}
+	}
+	if len(out) > 0 {
+		return &AttributeTypeError{Mismatches: out}
 	}
 	return nil
 }

@@ -385,3 +385,24 @@ func TestRunWritingNothingLeavesNoLog(t *testing.T) {
 		t.Errorf("log files %v, want only the first run's", paths)
 	}
 }
+
+// A staged attribute that exists in Intercom with another type stops the
+// run before any write, naming it; one whose type matches is used as it is.
+func TestAttributeTypeMismatchStopsPreflight(t *testing.T) {
+	db := writeStage(t, stageRows)
+	srv := newEmulator(t, func(o *intercomtest.Options) {
+		o.DataAttributes = []intercomtest.DataAttribute{
+			{Model: "contact", Name: "dynamics_contact_id", DataType: "integer"},
+			{Model: "company", Name: "dynamics_account_id", DataType: "string"},
+		}
+	})
+	sum, err := Run(t.Context(), testConfig(t, srv.URL, db, t.TempDir()))
+	var te *AttributeTypeError
+	if !errors.As(err, &te) || len(te.Mismatches) != 1 ||
+		te.Mismatches[0] != "contact.dynamics_contact_id: staged string, Intercom integer" {
+		t.Fatalf("replay: %v, want an AttributeTypeError naming dynamics_contact_id only", err)
+	}
+	if sum.LogPath != "" || srv.Counts()["contact"] != 0 {
+		t.Errorf("a run stopped in pre-flight wrote: log %q, %v", sum.LogPath, srv.Counts())
+	}
+}

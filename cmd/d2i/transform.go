@@ -62,14 +62,20 @@ each run rebuilds the stage, rejects and reports schemas from scratch.`, stdout)
 }
 
 func printReconciliation(w io.Writer, rows []transform.Reconciliation) {
-	fmt.Fprintf(w, "%-20s %-16s %9s %9s %8s %8s %8s  %s\n",
-		"object", "source", "snapshot", "staged", "merged", "rejected", "out", "conserved")
+	// The name columns are as wide as their longest value, so that long
+	// names (knowledgearticlescategories) keep their row in line.
+	objW, srcW := len("object"), len("source")
+	for _, r := range rows {
+		objW, srcW = max(objW, len(r.Object)), max(srcW, len(r.SourceTable))
+	}
+	fmt.Fprintf(w, "%-*s %-*s %9s %9s %8s %8s %8s  %s\n", objW, "object", srcW, "source",
+		"snapshot", "staged", "merged", "rejected", "out", "conserved")
 	for _, r := range rows {
 		mark := "yes"
 		if !r.Conserved {
 			mark = "NO"
 		}
-		fmt.Fprintf(w, "%-20s %-16s %9d %9d %8d %8d %8d  %s\n",
-			r.Object, r.SourceTable, r.SnapshotRows, r.Staged, r.Merged, r.Rejected, r.OutOfScope, mark)
+		fmt.Fprintf(w, "%-*s %-*s %9d %9d %8d %8d %8d  %s\n", objW, r.Object, srcW, r.SourceTable,
+			r.SnapshotRows, r.Staged, r.Merged, r.Rejected, r.OutOfScope, mark)
 	}
 }

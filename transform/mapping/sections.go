@@ -28,8 +28,8 @@ func (m *Mapping) sections() []section {
 			", "; a code without a value leaves the attribute off that object, with a note).
 			Lookups carry the target's id; set column to _<name>_value__formatted for its name.
 			enabled: false keeps a column out of Intercom (Intercom allows 250 per workspace).
-			Intercom 2.14 cannot create conversation attributes through the API: create
-			those in Intercom's settings with the same name and type before replay.`,
+			replay creates missing attributes, conversation ones through API version 2.16
+			(2.14 cannot); one that exists with another type stops replay before it writes.`,
 			map[string]any{"data_attributes": nonNil(m.DataAttributes)}},
 		{"custom_tables", `
 			The org's own tables (IsCustomEntity) and what becomes of their rows.
