@@ -290,7 +290,17 @@ var verifiedObjects = map[string]bool{"companies": true, "contacts": true, "conv
 	"conversation_parts": true}
 
 var stageTableOfKind = map[string]string{"company": "companies", "contact": "contacts",
-	"conversation": "conversations", "conversation_part": "conversation_parts"}
+	"conversation": "conversations", "conversation_part": "conversation_parts", "contact_note": "contact_notes"}
+
+// rowObjectOf is the reconciliation object a stage table's rows count
+// under: notes on contacts (from phone calls and notes) share the row of
+// their source table with the conversation parts it feeds.
+func rowObjectOf(table string) string {
+	if table == "contact_notes" {
+		return "conversation_parts"
+	}
+	return table
+}
 
 // verifyLine is one object line of verify.txt:
 // "<symbol> <kind> <source_id> <intercom_id|-> [fields] [notes]".
@@ -355,7 +365,7 @@ func readSourceTables(ctx context.Context, db *sql.DB, rows []Row) (stageSources
 			s.usual[r.Object] = r.SourceTable
 		}
 	}
-	for object := range verifiedObjects {
+	for object := range sourcedTables() {
 		present, err := tableExists(ctx, db, "stage", object)
 		if err != nil {
 			return s, err
@@ -378,6 +388,16 @@ func readSourceTables(ctx context.Context, db *sql.DB, rows []Row) (stageSources
 		}
 	}
 	return s, nil
+}
+
+// sourcedTables are the stage tables whose rows verify.txt names: those
+// verify checks and the contact notes it reads back.
+func sourcedTables() map[string]bool {
+	out := map[string]bool{"contact_notes": true}
+	for t := range verifiedObjects {
+		out[t] = true
+	}
+	return out
 }
 
 func (s stageSources) readExceptions(ctx context.Context, db *sql.DB, object, usual string) error {
@@ -412,7 +432,7 @@ func readVerifyCounts(dir string, sources stageSources) (map[string]*VerifyCount
 		if !ok {
 			continue // a kind this report has no row for
 		}
-		key := rowKey(table, sources.of(table, l.SourceID))
+		key := rowKey(rowObjectOf(table), sources.of(table, l.SourceID))
 		c := out[key]
 		if c == nil {
 			c = &VerifyCounts{}

@@ -285,3 +285,45 @@ func TestBuildLeavesDatabaseUntouched(t *testing.T) {
 		t.Error("a write-ahead log appeared next to the staging database")
 	}
 }
+
+// Notes on contacts (from phone calls and notes) are verified under their
+// own kind but reconciled with the parts of their source table: a full
+// verify of both reads as full, not as a sample.
+func TestBuildVerifyCountsContactNotes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "staging.duckdb")
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		`create schema reports`, `create schema stage`,
+		`create table reports.reconciliation as select * from (values
+			('conversation_parts', 'email', 1, 1, 1, 0, 0, 0, true, 'complete', 1),
+			('conversation_parts', 'phonecall', 3, 3, 3, 0, 0, 0, true, 'complete', 2))
+			t(object, source_table, source_count, snapshot_rows, staged, merged, rejected, out_of_scope,
+			  conserved, snapshot_status, ord)`,
+		`create table reports.rejects_by_reason (object varchar, source_table varchar, rule varchar,
+			reason varchar, rows bigint)`,
+		`create table reports.out_of_scope (source_table varchar, source_id varchar, reason varchar)`,
+		`create table stage.conversation_parts as select * from (values ('email', 'e1'), ('phonecall', 'pc1'))
+			t(source_table, source_id)`,
+		`create table stage.contact_notes as select * from (values ('phonecall', 'pc2'), ('phonecall', 'pc3'))
+			t(source_table, source_id)`,
+	} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%v\n%s", err, s)
+		}
+	}
+	db.Close()
+	dir := verifyFixture(t, "= conversation_part e1 ic1", "= conversation_part pc1 ic2", "= contact_note pc2 n1",
+		"= contact_note pc3 n2")
+	res, err := Build(context.Background(), Config{DBPath: path, OutDir: t.TempDir(), VerifyDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Rows {
+		if r.SourceTable == "phonecall" && (r.Verify == nil || r.Verify.Equal != 3 || r.VerifySampled()) {
+			t.Errorf("phonecall row: Verify = %v, sampled %v; want 3 equal, a full verify", r.Verify, r.VerifySampled())
+		}
+	}
+}
