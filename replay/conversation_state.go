@@ -51,8 +51,14 @@ func (r *runner) conversationState(ctx context.Context, c stageConversation, con
 			PartRequest{MessageType: "assignment", Type: "admin", AdminID: actor, AssigneeID: owner}))
 	}
 	if team != "" {
+		// Assigned by the run's acting admin, not the owner, so that a new
+		// owner alone does not look like a new team assignment to a delta.
+		teamActor := r.actor
+		if teamActor == "" {
+			teamActor = actor
+		}
 		ops = append(ops, r.assignOp(c, convID,
-			PartRequest{MessageType: "assignment", Type: "team", AdminID: actor, AssigneeID: team}))
+			PartRequest{MessageType: "assignment", Type: "team", AdminID: teamActor, AssigneeID: team}))
 	}
 	if s, step, ok := r.stateChange(c, actor); ok {
 		ops = append(ops, r.stateOp(c, convID, s, step))

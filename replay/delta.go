@@ -56,6 +56,9 @@ func (e *executor) isDryID(id string) bool { return len(id) > 8 && id[:8] == "dr
 // deletion rollback can undo.
 const stepArchive = "archive"
 
+// stepDelete ends the step of a deletion that removed the object.
+const stepDelete = "delete"
+
 func revisionStep(n int) string { return "rev-" + strconv.Itoa(n) }
 
 // contactRevision updates a contact in place with the staged values; the

@@ -114,7 +114,7 @@ func attrTypeMismatches(attrs []stageAttr, existing map[string]map[string]DataAt
 		if m, ok := conversationTypes[want]; ok && a.Model == "conversation" {
 			want = m
 		}
-		if !strings.EqualFold(d.DataType, want) {
+		if !strings.EqualFold(d.DataType, want) && !listTakesString(a, d) {
 			out = append(out, fmt.Sprintf("%s.%s: staged %s, Intercom %s", a.Model, a.Name, want, d.DataType))
 		}
 	}
@@ -122,6 +122,13 @@ func attrTypeMismatches(attrs []stageAttr, existing map[string]map[string]DataAt
 		return &AttributeTypeError{Mismatches: out}
 	}
 	return nil
+}
+
+// listTakesString: a conversation list attribute takes one of its option
+// labels as a string, which is what the mapping stages an option set as; a
+// label that is not an option fails its own conversation, not the run.
+func listTakesString(a stageAttr, d DataAttribute) bool {
+	return a.Model == "conversation" && a.DataType == "string" && strings.EqualFold(d.DataType, "list")
 }
 
 // listAttrs lists a model's attributes, archived ones included, by lower(name).
@@ -313,7 +320,7 @@ func (r *runner) findUnmatched(ctx context.Context, labels map[string]string) er
 // logMatches records the run's matches in the write log for the routing
 // report; ids only.
 func (r *runner) logMatches(refAdmins, refTeams []string) error {
-	m := &RunMatches{Admins: maps.Clone(r.admins), Teams: maps.Clone(r.teams)}
+	m := &RunMatches{Admins: maps.Clone(r.admins), Teams: maps.Clone(r.teams), Actor: r.actor}
 	for _, id := range refAdmins {
 		if _, ok := r.admins[id]; !ok {
 			m.UnmatchedAdmins = append(m.UnmatchedAdmins, id)

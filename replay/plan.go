@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -242,15 +243,24 @@ func newBlankWorkspace(ctx context.Context, db *sql.DB, matched *RunMatches) (*b
 	var al struct {
 		Admins []Admin `json:"admins"`
 	}
-	al.Admins = append(al.Admins, Admin{ID: "0", Name: "token admin"})
+	token := ID("0")
+	if matched.Actor != "" {
+		token = ID(matched.Actor) // the admin the last run acted as
+	}
+	al.Admins = append(al.Admins, Admin{ID: token, Name: "token admin"})
 	idOf := func(known map[string]string, sourceID string, i int) ID {
 		if id := known[sourceID]; id != "" {
 			return ID(id)
 		}
 		return ID(strconv.Itoa(i + 1))
 	}
+	// What the last run could not match is not in the workspace either.
+	unmatched := map[string]bool{}
+	for _, id := range append(slices.Clone(matched.UnmatchedAdmins), matched.UnmatchedTeams...) {
+		unmatched[id] = true
+	}
 	for i, a := range admins {
-		if a.Email != "" {
+		if a.Email != "" && !unmatched[a.SourceID] {
 			al.Admins = append(al.Admins, Admin{ID: idOf(matched.Admins, a.SourceID, i), Email: a.Email, Name: a.Name})
 		}
 	}
@@ -258,7 +268,9 @@ func newBlankWorkspace(ctx context.Context, db *sql.DB, matched *RunMatches) (*b
 		Teams []Team `json:"teams"`
 	}
 	for i, t := range teams {
-		tl.Teams = append(tl.Teams, Team{ID: idOf(matched.Teams, t.SourceID, i), Name: t.Name})
+		if !unmatched[t.SourceID] {
+			tl.Teams = append(tl.Teams, Team{ID: idOf(matched.Teams, t.SourceID, i), Name: t.Name})
+		}
 	}
 	ws := &blankWorkspace{reads: map[string]int{}}
 	if ws.admins, err = json.Marshal(al); err != nil {

@@ -166,6 +166,7 @@ func planRollback(ctx context.Context, cfg RollbackConfig, c *Client) ([]undoSte
 		ops = selectSample(ops, cfg.Sample, cfg.Seed)
 	}
 	steps := planUndo(c, ops)
+	holdRevisedAgain(steps, prior)
 	tolerance := cfg.HoldBackTolerance
 	if tolerance == 0 {
 		tolerance = DefaultHoldBackTolerance

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -234,6 +235,35 @@ func planUndo(c *Client, ops []written) []undoStep {
 // revisionBase pairs the kinds a delta replay revises objects with with the
 // kind that wrote the object.
 var revisionBase = map[string]string{KindContactUpdate: KindContact, KindCompanyUpdate: KindCompany}
+
+// holdRevisedAgain holds back the undo of a revision that a later revision
+// of the same object, not part of this rollback, still stands on: its
+// before-image would also take back the later run's values, which changed
+// the object after our write. A rollback of the later run first frees it.
+func holdRevisedAgain(steps []undoStep, ps priorState) {
+	inScope := map[string]bool{}
+	for _, s := range steps {
+		inScope[s.w.outcome.Op] = true
+	}
+	for i := range steps {
+		s := &steps[i]
+		n, err := strconv.Atoi(strings.TrimPrefix(s.w.intent.Step, "rev-"))
+		if revisionBase[s.kind()] == "" || s.action != UndoRestore || err != nil {
+			continue
+		}
+		for m := n + 1; ; m++ {
+			key := s.kind() + ":" + s.w.intent.SourceID + ":" + revisionStep(m)
+			st := ps[key]
+			if st == nil {
+				break
+			}
+			if st.done && !st.undone && !inScope[key] {
+				s.holdBack("revised again by a later run (" + key + "); roll that run back first")
+				break
+			}
+		}
+	}
+}
 
 // createdObjects finds, among ops, the contacts and companies this rollback
 // deletes ("kind:source_id" of a create it takes back).

@@ -147,7 +147,7 @@ func TestUnmatchedAdminStopsBeforeConversations(t *testing.T) {
 		}
 	}
 	want := &RunMatches{Admins: map[string]string{}, Teams: map[string]string{},
-		UnmatchedAdmins: []string{"a1"}, UnmatchedTeams: []string{"q1"}}
+		UnmatchedAdmins: []string{"a1"}, UnmatchedTeams: []string{"q1"}, Actor: "1"} // the workspace's only admin
 	if len(matches) != 1 || !reflect.DeepEqual(matches[0], want) {
 		t.Errorf("matches records = %+v, want one %+v", matches, want)
 	}
@@ -364,3 +364,4 @@ func TestRollbackResidueAndDryRun(t *testing.T) {
 		t.Errorf("residue parts = %d, conversations left = %d; residue %+v", parts, srv.Counts()["conversation"], rs.Residue)
 	}
 }
+

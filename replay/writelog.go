@@ -65,6 +65,8 @@ type RunMatches struct {
 	Teams           map[string]string `json:"teams"`
 	UnmatchedAdmins []string          `json:"unmatched_admins,omitempty"`
 	UnmatchedTeams  []string          `json:"unmatched_teams,omitempty"`
+	// Actor is the admin the run closed, snoozed and assigned teams as.
+	Actor string `json:"actor,omitempty"`
 }
 
 // informational says whether a record states a fact about the run rather
@@ -482,18 +484,55 @@ func (l *stateLoader) add(r Record) {
 		st.failed = true
 	case undo:
 		st.done, st.status, st.intercomID = true, r.Status, r.IntercomID
-		l.each(st.intent, func(s *opState) {
-			if s.done || s.undoPending {
-				s.done, s.undone, s.takenBack, s.undoPending, s.intent = false, true, true, false, nil
-			}
-		})
+		l.takeBack(st.intent)
 	default:
 		rc := r
 		st.done, st.undone, st.takenBack, st.undoPending, st.failed = true, false, false, false, false
 		st.status, st.intercomID, st.before, st.existing = r.Status, r.IntercomID, r.Before, r.Existing
 		st.success, st.successIntent, st.order = &rc, st.intent, l.n
-		// A success after an undo re-arms the undo for the next rollback.
+		// A success after an undo re-arms the undo for the next rollback,
+		// and a create after a deletion the deletion for the next delta.
 		delete(l.ps, undoKey(r.Op))
+		l.rearmDeletions(r.Op)
+		if st.intent != nil && st.intent.Kind == KindDeletion {
+			l.takeBack(deletedObject(*st.intent))
+		}
+	}
+}
+
+// takeBack marks what an undo (given by its intent) took back: the ops of
+// its object and, for a conversation or contact, what was sent to it.
+func (l *stateLoader) takeBack(undoIntent *Record) {
+	l.each(undoIntent, func(s *opState) {
+		if s.done || s.undoPending {
+			s.done, s.undone, s.takenBack, s.undoPending, s.intent = false, true, true, false, nil
+		}
+	})
+}
+
+// deletedObject is a delta's deletion seen as the undo of the op that
+// wrote the object, when it removed the object (an archived contact stays):
+// a later replay of a staging that holds the row creates it afresh.
+func deletedObject(del Record) *Record {
+	kind, action, _ := strings.Cut(del.Step, "-")
+	t, ok := deletionTargets[kind]
+	if !ok || action != stepDelete {
+		return nil
+	}
+	return &Record{Op: t.opKind + ":" + del.SourceID + ":" + stepUndo, Kind: t.opKind, SourceID: del.SourceID,
+		Method: "DELETE", Path: del.Path}
+}
+
+// rearmDeletions forgets the deletions of an object written again, so that
+// a later delta deleting it again deletes the new one.
+func (l *stateLoader) rearmDeletions(op string) {
+	for kind, t := range deletionTargets {
+		if strings.HasPrefix(op, t.opKind+":") && strings.HasSuffix(op, ":"+t.step) {
+			id := strings.TrimSuffix(strings.TrimPrefix(op, t.opKind+":"), ":"+t.step)
+			for _, action := range []string{stepDelete, stepArchive} {
+				delete(l.ps, KindDeletion+":"+id+":"+kind+"-"+action)
+			}
+		}
 	}
 }
 
