@@ -364,4 +364,3 @@ func TestRollbackResidueAndDryRun(t *testing.T) {
 		t.Errorf("residue parts = %d, conversations left = %d; residue %+v", parts, srv.Counts()["conversation"], rs.Residue)
 	}
 }
-
