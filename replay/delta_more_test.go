@@ -2,6 +2,7 @@ package replay
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -177,7 +178,9 @@ func TestDeltaRollbackResumedMidRevisions(t *testing.T) {
 	tr := &cancelAfter{n: 1, cancel: cancel}
 	_, err = Rollback(ctx, RollbackConfig{BaseURL: srv.URL, Token: secretToken, LogDir: logDir, Retry: fastRetry,
 		HTTPClient: &http.Client{Transport: tr}})
-	t.Logf("interrupted rollback: %v", err)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("interrupted rollback returned %v, want context.Canceled", err)
+	}
 	mid, _ := contactNamed(srv, "c1")
 	t.Logf("c1 after the interrupted rollback: %q", mid.Name)
 	rs, err := Rollback(t.Context(), RollbackConfig{BaseURL: srv.URL, Token: secretToken, LogDir: logDir, Retry: fastRetry})

@@ -204,9 +204,14 @@ func successfulOps(l *stateLoader, runID string) ([]written, priorState) {
 	return ops, l.ps
 }
 
-// undoAll runs the steps newest first.
+// undoAll runs the steps newest first. A cancelled context ends it with
+// the context's error, so that a caller cannot take a rollback cut short
+// for a finished one; a rerun resumes it.
 func undoAll(ctx context.Context, e *executor, steps []undoStep, rs *RollbackSummary) error {
 	for i := len(steps) - 1; i >= 0; i-- {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("rollback interrupted with %d of %d steps left: %w", i+1, len(steps), err)
+		}
 		if err := undoOne(ctx, e, steps[i], rs); err != nil && !isOpFailure(err) {
 			return err
 		}
