@@ -99,13 +99,7 @@ func (r *runner) replayContactNotes(ctx context.Context) error {
 	claimed := r.claimedNotes()
 	done := 0
 	return pool(ctx, r.cfg.Workers, func(submit func(func(context.Context) error) error) error {
-		var batch []stageContactNote
-		flush := func() error {
-			if len(batch) == 0 {
-				return nil
-			}
-			notes := batch
-			batch = nil
+		return eachContactsNotes(ctx, r.db, nil, func(notes []stageContactNote) error {
 			return submit(func(ctx context.Context) error {
 				for _, n := range notes {
 					if err := r.noteOne(ctx, n, claimed); err != nil && !isOpFailure(err) {
@@ -118,21 +112,32 @@ func (r *runner) replayContactNotes(ctx context.Context) error {
 				}
 				return nil
 			})
-		}
-		err := eachContactNote(ctx, r.db, func(n stageContactNote) error {
-			if len(batch) > 0 && batch[0].ContactSourceID != n.ContactSourceID {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-			batch = append(batch, n)
-			return nil
 		})
-		if err != nil {
-			return err
-		}
-		return flush()
 	})
+}
+
+// eachContactsNotes calls fn with the staged notes of one contact at a time
+// (those keep takes, or all), in staged order.
+func eachContactsNotes(ctx context.Context, db *sql.DB, keep func(stageContactNote) bool,
+	fn func([]stageContactNote) error) error {
+	var batch []stageContactNote
+	err := eachContactNote(ctx, db, func(n stageContactNote) error {
+		if keep != nil && !keep(n) {
+			return nil
+		}
+		if len(batch) > 0 && batch[0].ContactSourceID != n.ContactSourceID {
+			if err := fn(batch); err != nil {
+				return err
+			}
+			batch = nil
+		}
+		batch = append(batch, n)
+		return nil
+	})
+	if err != nil || len(batch) == 0 {
+		return err
+	}
+	return fn(batch)
 }
 
 // noteClaims is the set of note ids the write log already holds for some

@@ -28,7 +28,7 @@ const (
 // object are numbered; each compares with the latest one that stands, so a
 // value changed back is sent back too. ok is false when nothing changed.
 func (e *executor) revision(o op, st *opState) (op, bool) {
-	if o.revise == nil || st.successIntent == nil || st.intercomID == "" || e.isDryID(st.intercomID) {
+	if o.revise == nil || st.successIntent == nil || st.intercomID == "" {
 		return op{}, false
 	}
 	sent := st.successIntent.BodySHA256
@@ -49,8 +49,6 @@ func (e *executor) revision(o op, st *opState) (op, bool) {
 	}
 	return next, true
 }
-
-func (e *executor) isDryID(id string) bool { return len(id) > 8 && id[:8] == "dry-run:" }
 
 // stepArchive ends the step of a deletion that archived a contact, the one
 // deletion rollback can undo.

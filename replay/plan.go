@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"math"
 	"net/http"
@@ -209,23 +208,6 @@ type blankWorkspace struct {
 	mu             sync.Mutex
 	reads          map[string]int // per kind of the op that read
 	workspaceReads int
-}
-
-// loadPriorAndMatches reads the logs' op state and the newest run's matches:
-// a plan of a rerun or a delta must name admins and teams by the ids that
-// run used, or every assignment would look changed.
-func loadPriorAndMatches(dir string) (priorState, *RunMatches, error) {
-	l, m := newStateLoader(), &RunMatches{}
-	err := readAll(dir, func(r Record) {
-		l.add(r)
-		if r.Type == "matches" && r.Matches != nil && !r.DryRun {
-			m = r.Matches
-		}
-	})
-	if errors.Is(err, fs.ErrNotExist) {
-		err = nil
-	}
-	return l.ps, m, err
 }
 
 func newBlankWorkspace(ctx context.Context, db *sql.DB, matched *RunMatches) (*blankWorkspace, error) {

@@ -11,31 +11,13 @@ import (
 // names but the contact no longer lists is missing.
 func (v *verifier) verifyNotes(ctx context.Context, sel *selection) error {
 	return v.feed(ctx, func(submit func(task) error) error {
-		var batch []stageContactNote
-		flush := func() error {
-			if len(batch) == 0 {
-				return nil
-			}
-			notes := batch
-			batch = nil
+		var keep func(stageContactNote) bool
+		if sel != nil {
+			keep = func(n stageContactNote) bool { return sel.contacts[n.ContactSourceID] }
+		}
+		return eachContactsNotes(ctx, v.db, keep, func(notes []stageContactNote) error {
 			return submit(func(ctx context.Context) []verdict { return v.contactNotes(ctx, notes) })
-		}
-		err := eachContactNote(ctx, v.db, func(n stageContactNote) error {
-			if sel != nil && !sel.contacts[n.ContactSourceID] {
-				return nil
-			}
-			if len(batch) > 0 && batch[0].ContactSourceID != n.ContactSourceID {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-			batch = append(batch, n)
-			return nil
 		})
-		if err != nil {
-			return err
-		}
-		return flush()
 	})
 }
 

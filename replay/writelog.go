@@ -403,12 +403,25 @@ func newStateLoader() *stateLoader {
 }
 
 func loadPrior(dir string) (priorState, error) {
-	l := newStateLoader()
-	err := readAll(dir, l.add)
+	ps, _, err := loadPriorAndMatches(dir)
+	return ps, err
+}
+
+// loadPriorAndMatches reads the logs' op state and the newest run's matches:
+// a plan of a rerun or a delta must name admins and teams by the ids that
+// run used, or every assignment would look changed.
+func loadPriorAndMatches(dir string) (priorState, *RunMatches, error) {
+	l, m := newStateLoader(), &RunMatches{}
+	err := readAll(dir, func(r Record) {
+		l.add(r)
+		if r.Type == "matches" && r.Matches != nil && !r.DryRun {
+			m = r.Matches
+		}
+	})
 	if errors.Is(err, fs.ErrNotExist) {
-		return l.ps, nil
+		err = nil
 	}
-	return l.ps, err
+	return l.ps, m, err
 }
 
 func (l *stateLoader) get(key string) *opState {

@@ -14,29 +14,13 @@ import (
 
 	"github.com/d2i/d2i/replay"
 	"github.com/d2i/d2i/replay/intercomtest"
+	"github.com/d2i/d2i/replay/replaytest"
 	"github.com/d2i/d2i/report"
 )
 
 // auditStage is a staging database (contracts §2) with an attribute, two
 // companies and two users, one of them linked to a company.
-const auditStage = `
-create schema stage;
-create table stage.admins (source_table varchar, source_id varchar, email varchar, name varchar, ord bigint);
-create table stage.teams (source_table varchar, source_id varchar, name varchar, ord bigint);
-create table stage.data_attributes (model varchar, name varchar, data_type varchar,
-  description varchar, source_table varchar, source_id varchar, ord bigint);
-create table stage.companies (source_table varchar, source_id varchar, company_id varchar,
-  name varchar, website varchar, industry varchar, remote_created_at bigint, custom_attributes json, ord bigint);
-create table stage.contacts (source_table varchar, source_id varchar, role varchar, external_id varchar,
-  email varchar, name varchar, phone varchar, signed_up_at bigint, company_source_id varchar,
-  merged_source_ids varchar[], custom_attributes json, ord bigint);
-create table stage.conversations (source_table varchar, source_id varchar, contact_source_id varchar,
-  company_source_id varchar, admin_source_id varchar, team_source_id varchar, title varchar, body varchar,
-  created_at bigint, updated_at bigint, state varchar, snoozed_until bigint, closed_at bigint,
-  custom_attributes json, ord bigint);
-create table stage.conversation_parts (source_table varchar, source_id varchar,
-  conversation_source_id varchar, part_order integer, author_type varchar, contact_source_id varchar,
-  admin_source_id varchar, message_type varchar, body varchar, created_at bigint, ord bigint);
+var auditStage = replaytest.StageDDL + `
 insert into stage.data_attributes values
   ('contact','dynamics_contact_id','string','Dataverse contactid','contact','contactid',1);
 insert into stage.companies values

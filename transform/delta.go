@@ -77,8 +77,6 @@ func (s *snapshotSet) asOf() *manifest {
 	return &m
 }
 
-func (s *snapshotSet) isDelta() bool { return len(s.links) > 1 }
-
 // verify checks every snapshot of the chain against its own manifest.
 func (s *snapshotSet) verify() error {
 	for _, l := range s.links {
@@ -118,10 +116,12 @@ func (s *snapshotSet) files(table string) []tableFiles {
 
 // tableSource is how a table's rows are read: rows is its rows as of the
 // newest snapshot, raw every row the files hold (to check against the
-// manifests), tombstones the ids whose latest entry is a deletion.
+// manifests), tombstones the ids whose latest entry is a deletion. merged
+// says a delta is merged in, so rows holds fewer rows than raw.
 type tableSource struct {
 	rows, raw, tombstones string
 	manifestRows          int64
+	merged                bool
 }
 
 // source builds the queries for a table; key names its primary key, which
@@ -153,6 +153,7 @@ func (s *snapshotSet) source(table, key string) (tableSource, bool) {
 		raw:          raw,
 		tombstones:   fmt.Sprintf("select cast(%s as varchar) as source_id %s and coalesce(__deleted, false)", quoteIdent(key), latest),
 		manifestRows: total,
+		merged:       true,
 	}, true
 }
 

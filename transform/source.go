@@ -293,10 +293,6 @@ func createSourceViews(ctx context.Context, conn *sql.Conn, set *snapshotSet) ([
 	}
 	// replay reads attachment bytes from the blob store beside the Parquet;
 	// a delta's unchanged files are in its bases' stores (reports.blob_dirs).
-	if _, err := conn.ExecContext(ctx, "create or replace temp table snap_dir as select ? as dir",
-		filepath.ToSlash(absDir)); err != nil {
-		return nil, fmt.Errorf("record snapshot dir: %w", err)
-	}
 	if err := recordChain(ctx, conn, set); err != nil {
 		return nil, err
 	}
@@ -434,7 +430,7 @@ func recordSnapTable(ctx context.Context, conn *sql.Conn, name, status string, t
 		return fmt.Errorf("count src.%s: %w", name, err)
 	}
 	inFiles := n
-	if ts.raw != ts.rows {
+	if ts.merged {
 		if err := conn.QueryRowContext(ctx, "select count(*) from "+ts.raw).Scan(&inFiles); err != nil {
 			return fmt.Errorf("count snapshot files of %s: %w", name, err)
 		}
@@ -443,7 +439,7 @@ func recordSnapTable(ctx context.Context, conn *sql.Conn, name, status string, t
 		return fmt.Errorf("snapshot table %s: Parquet holds %d rows, manifest says %d", name, inFiles, ts.manifestRows)
 	}
 	manifestRows := t.Rows
-	if ts.raw != ts.rows {
+	if ts.merged {
 		manifestRows = n // the rows as of the delta; the files were checked above
 	}
 	_, err := conn.ExecContext(ctx, "insert into snap_tables values (?, ?, ?, ?, ?, ?)",

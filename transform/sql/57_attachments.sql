@@ -18,7 +18,7 @@ select cast(10485760 as bigint) as max_bytes, 'split' as over_limit;
 -- unchanged since its base) from the first of blob_dirs that has it.
 create table reports.attachment_rule as
 select r.max_bytes, r.over_limit, d.dir as snapshot_dir
-from attachment_rule r cross join snap_dir d;
+from attachment_rule r cross join (select dir from snap_chain where ord = 1) d;
 
 create table reports.blob_dirs as
 select dir, ord from snap_chain order by ord;

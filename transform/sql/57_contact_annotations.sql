@@ -11,6 +11,9 @@ select
     cm.survivor_id as contact_source_id,
     n.admin_source_id,
     n.createdon,
+    n.subject,
+    n.notetext,
+    n.has_file,
     case
         when cm.survivor_id is not null then null
         when n.owner_id in (select source_id from rejects.contacts) then 'parent_rejected'
@@ -26,15 +29,14 @@ select
     f.annotationid as source_id,
     f.contact_source_id,
     f.admin_source_id,
-    text_to_html('Note: ' || coalesce(nullif(trim(n.subject), ''), '(no subject)'))
-        || coalesce(body_html(n.notetext), '')
-        || coalesce(text_to_html(case when n.has_file then 'File not attached (a note on a user takes no '
+    text_to_html('Note: ' || coalesce(nullif(trim(f.subject), ''), '(no subject)'))
+        || coalesce(body_html(f.notetext), '')
+        || coalesce(text_to_html(case when f.has_file then 'File not attached (a note on a user takes no '
             || 'files; listed in the channel-asset report): ' || coalesce(a.filename, '(no name)') end), '')
         as body,
     unix_s(f.createdon) as created_at,
     0 as ord
 from annotation_contact_fate f
-join annotation_fate n on n.annotationid = f.annotationid
 join annotation_rows a on a.annotationid = f.annotationid
 where f.fate is null;
 
